@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both bootstrap .venv by themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DEMO_ENV := DEBUG=true
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test venv migrate lint bench messages clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+migrate: venv
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	@echo ""
+	@echo "  citycode demo city is starting on http://$(HOST):$(PORT)/"
+	@echo "    My codes (citizen):  http://$(HOST):$(PORT)/            log in as alice or bob, password citycode-demo"
+	@echo "    Staff log-ins:       bureau, officer, doctor, librarian  (password citycode-demo)"
+	@echo "    API docs:            http://$(HOST):$(PORT)/api/docs/"
+	@echo "    Health:              http://$(HOST):$(PORT)/healthz"
+	@echo ""
+	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: venv
+	DEBUG=true $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(PY) -m ruff check .
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+bench: venv
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+messages: venv
+	DEBUG=true $(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles
+	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

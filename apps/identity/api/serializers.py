@@ -1,0 +1,47 @@
+from django.contrib.auth.password_validation import validate_password
+from rest_framework import serializers
+
+
+class RegisterInput(serializers.Serializer):
+    username = serializers.RegexField(r"^[A-Za-z0-9_.-]{3,40}$", required=False)
+    name = serializers.CharField(max_length=100)
+    id_number = serializers.CharField(max_length=32, trim_whitespace=True)
+    phone = serializers.CharField(max_length=20)
+    password = serializers.CharField(write_only=True, min_length=8, max_length=128)
+
+    def validate_password(self, value: str) -> str:
+        validate_password(value)
+        return value
+
+
+class CitizenOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    id_masked = serializers.CharField()
+    phone = serializers.CharField()
+    real_name_verified = serializers.BooleanField(source="is_real_name_verified")
+    is_minor = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+
+
+class TokenInput(serializers.Serializer):
+    username = serializers.CharField(help_text="User name or phone number.")
+    password = serializers.CharField(write_only=True)
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class MembershipOutput(serializers.Serializer):
+    organization = serializers.SlugField(source="organization.slug")
+    organization_name = serializers.CharField(source="organization.name")
+    kind = serializers.CharField(source="organization.kind")
+    role = serializers.CharField()
+
+
+class MeOutput(CitizenOutput):
+    memberships = MembershipOutput(many=True, source="memberships_list")

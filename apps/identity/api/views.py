@@ -1,0 +1,78 @@
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from citycode.errors import DomainError
+
+from .. import selectors, services
+from ..permissions import IsCitizen
+from ..throttles import LoginThrottle, RegisterThrottle
+from .serializers import CitizenOutput, MeOutput, RegisterInput, TokenInput, TokenOutput
+
+
+class CitizenRegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [RegisterThrottle]
+
+    @extend_schema(
+        request=RegisterInput,
+        responses={
+            201: CitizenOutput,
+            400: OpenApiResponse(description="Invalid input; `error.fields` names each field and code."),
+            409: OpenApiResponse(description="ID number or account already registered."),
+        },
+        tags=["identity"],
+        summary="Register a citizen under their real name",
+    )
+    def post(self, request):
+        data = RegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        citizen = services.citizen_register(
+            username=fields.get("username") or fields["phone"],
+            name=fields["name"],
+            id_number=fields["id_number"],
+            phone=fields["phone"],
+            password=fields["password"],
+        )
+        return Response(CitizenOutput(citizen).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(
+        request=TokenInput,
+        responses={200: TokenOutput, 400: OpenApiResponse(description="Wrong credentials.")},
+        tags=["identity"],
+        summary="Exchange user name (or phone) and password for a bearer token",
+    )
+    def post(self, request):
+        data = TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request, username=data.validated_data["username"], password=data.validated_data["password"]
+        )
+        if user is None:
+            raise DomainError("invalid_credentials", _("Wrong user name or password."))
+        token, plain = services.auth_token_issue(user=user)
+        return Response(
+            TokenOutput({"token": plain, "token_type": "Bearer", "expires_at": token.expires_at}).data
+        )
+
+
+class MeApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(responses={200: MeOutput}, tags=["identity"], summary="The signed-in citizen's profile")
+    def get(self, request):
+        citizen = request.user
+        citizen.memberships_list = selectors.memberships_for(user=citizen)
+        return Response(MeOutput(citizen).data)

@@ -1,0 +1,44 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from . import selectors
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <token>` for citizens."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Malformed bearer token header."), code="bad_token")
+        user = selectors.citizen_by_token(plain=parts[1].decode(errors="replace"))
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or expired token."), code="bad_token")
+        return user, None
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key <key>` for organizations' machines. request.user and request.auth are the client."""
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Malformed API key header."), code="bad_api_key")
+        client = selectors.api_client_by_key(plain=parts[1].decode(errors="replace"))
+        if client is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."), code="bad_api_key")
+        return client, client
+
+    def authenticate_header(self, request):
+        return self.keyword

@@ -1,0 +1,19 @@
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistrationForm(forms.Form):
+    name = forms.CharField(label=_("Real name"), max_length=100)
+    id_number = forms.CharField(label=_("Resident ID number"), max_length=18, min_length=18)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=20)
+    username = forms.RegexField(
+        label=_("User name"), regex=r"^[A-Za-z0-9_.-]{3,40}$", max_length=40,
+        help_text=_("3–40 letters, digits, dots, dashes or underscores."),
+    )
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, min_length=8)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password

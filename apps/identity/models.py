@@ -1,0 +1,161 @@
+import datetime as dt
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MINOR_AGE = 14  # PIPL Art 31: under-14s need a guardian's consent
+
+
+class Citizen(AbstractUser):
+    """The one identity of a person in the city: citizens, and staff who act for organizations.
+
+    The resident ID number is never stored: only its keyed hash (for matching departments' lists)
+    and a masked form for display.
+    """
+
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+
+    name = models.CharField(_("real name"), max_length=100, blank=True)
+    id_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    id_masked = models.CharField(_("ID number (masked)"), max_length=18, blank=True, editable=False)
+    birth_date = models.DateField(null=True, blank=True, editable=False)
+    phone = models.CharField(_("phone"), max_length=20, unique=True, null=True, blank=True)
+    real_name_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    real_name_method = models.CharField(max_length=32, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("citizen")
+        verbose_name_plural = _("citizens")
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_real_name_verified(self) -> bool:
+        return self.real_name_verified_at is not None
+
+    def age_on(self, day: dt.date) -> int | None:
+        if self.birth_date is None:
+            return None
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    @property
+    def is_minor(self) -> bool:
+        age = self.age_on(timezone.localdate())
+        return age is not None and age < MINOR_AGE
+
+
+class ResidentRecord(models.Model):
+    """The local population registry the offline real-name verifier checks against."""
+
+    id_hash = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return f"resident {self.id_hash[:8]}"
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", _("City department")
+        TRANSIT_OPERATOR = "transit_operator", _("Transit operator")
+        HOSPITAL = "hospital", _("Hospital")
+        LICENCE_OFFICE = "licence_office", _("Licence office")
+        VENUE = "venue", _("Venue")
+        OTHER = "other", _("Other")
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        permissions = [
+            ("manage_organization", "Manage the organization's staff and API keys"),
+            ("act_for_organization", "Act for the organization"),
+            ("view_organization_records", "View the organization's records"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        STAFF = "staff", _("Staff")
+        VIEWER = "viewer", _("Viewer")
+
+    user = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class ApiClient(models.Model):
+    """A machine acting for an organization: a verifier app, a bus reader, a department system.
+
+    Only a SHA-256 of the key is stored; the key is shown once when created.
+    """
+
+    class Kind(models.TextChoices):
+        SERVICE = "service", _("Service")
+        DEVICE = "device", _("Device")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_clients")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SERVICE)
+    device_id = models.CharField(max_length=64, blank=True)
+    scopes = models.JSONField(default=list, blank=True)
+    key_prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "device_id"],
+                condition=~models.Q(device_id=""),
+                name="apiclient_unique_device_per_org",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}:{self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.organization.is_active
+
+    # DRF and Django treat request.user as a principal; an API client is an authenticated one.
+    is_authenticated = True
+    is_anonymous = False
+
+
+class AuthToken(models.Model):
+    """A citizen's bearer token. Only the SHA-256 of the token is stored."""
+
+    user = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="auth_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"token {self.key_hash[:8]} of {self.user_id}"

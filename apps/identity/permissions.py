@@ -1,0 +1,78 @@
+"""Staff-on-organization permissions. The only module that calls django-guardian."""
+
+from django.db.models import QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+from rest_framework.permissions import BasePermission
+
+from .models import ApiClient, Citizen, Membership, Organization
+
+MANAGE = "identity.manage_organization"
+ACT = "identity.act_for_organization"
+VIEW_RECORDS = "identity.view_organization_records"
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Membership.Role.ADMIN: (MANAGE, ACT, VIEW_RECORDS),
+    Membership.Role.STAFF: (ACT, VIEW_RECORDS),
+    Membership.Role.VIEWER: (VIEW_RECORDS,),
+}
+ALL_PERMISSIONS = (MANAGE, ACT, VIEW_RECORDS)
+
+
+def apply_role(*, user: Citizen, organization: Organization, role: str) -> None:
+    """Make the user's guardian permissions on this organization exactly those of the role."""
+    granted = set(ROLE_PERMISSIONS[role])
+    for perm in ALL_PERMISSIONS:
+        if perm in granted:
+            assign_perm(perm, user, organization)
+        else:
+            remove_perm(perm, user, organization)
+    _clear_cache(user)
+
+
+def clear_roles(*, user: Citizen, organization: Organization) -> None:
+    for perm in ALL_PERMISSIONS:
+        remove_perm(perm, user, organization)
+    _clear_cache(user)
+
+
+def _clear_cache(user: Citizen) -> None:
+    # guardian caches per user object; a stale cache would keep a revoked permission alive.
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def user_can(*, user: Citizen, perm: str, organization: Organization) -> bool:
+    return bool(user.is_authenticated and organization.is_active and user.has_perm(perm, organization))
+
+
+def organizations_for(*, user: Citizen, perm: str = ACT) -> QuerySet[Organization]:
+    return get_objects_for_user(user, perm, klass=Organization, accept_global_perms=False).filter(
+        is_active=True
+    )
+
+
+class IsCitizen(BasePermission):
+    """A signed-in person (bearer token or session), not a machine."""
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, Citizen) and request.user.is_active
+
+
+class IsApiClient(BasePermission):
+    """A machine authenticated with `Authorization: Api-Key <key>`."""
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, ApiClient)
+
+
+def client_has_scope(client: ApiClient, scope: str) -> bool:
+    return scope in (client.scopes or [])
+
+
+class HasApiScope(BasePermission):
+    """API client whose key carries the view's `required_scope`."""
+
+    def has_permission(self, request, view) -> bool:
+        client = request.auth
+        return isinstance(client, ApiClient) and client_has_scope(client, view.required_scope)

@@ -1,0 +1,155 @@
+"""Writes for identity: registration, tokens, organizations, memberships, API clients."""
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citycode.errors import Conflict, DomainError
+
+from . import credentials, idnumbers, permissions, realname
+from .models import ApiClient, AuthToken, Citizen, Membership, Organization, ResidentRecord
+
+TOKEN_LIFETIME = dt.timedelta(days=30)
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_phone(raw: str) -> str:
+    phone = re.sub(r"[\s-]", "", raw or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not _PHONE.match(phone):
+        raise ValidationError({"phone": ValidationError(_("Enter a mainland mobile number."), code="phone_invalid")})
+    return phone
+
+
+@transaction.atomic
+def citizen_register(
+    *, username: str, name: str, id_number: str, phone: str, password: str
+) -> Citizen:
+    """Register a citizen under their real name.
+
+    Raises ValidationError for bad input and Conflict (409) when the ID number or the username/phone is
+    taken; the conflict never says which account holds it.
+    """
+    try:
+        resident = idnumbers.parse(id_number)
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc}) from None
+    phone = normalize_phone(phone)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ValidationError(_("Enter your real name."), code="required")})
+
+    verdict = realname.get_verifier().verify(name=name, resident_id=resident)
+    if not verdict.ok:
+        raise DomainError("real_name_mismatch", _("The name and ID number could not be verified together."))
+
+    id_hash = idnumbers.keyed_hash(resident.number)
+    if Citizen.objects.filter(id_hash=id_hash).exists():
+        raise Conflict("already_registered", _("This ID number cannot be registered again."))
+    if Citizen.objects.filter(username__iexact=username).exists() or Citizen.objects.filter(phone=phone).exists():
+        raise Conflict("account_taken", _("This user name or phone number is already in use."))
+
+    citizen = Citizen(
+        username=username,
+        name=name,
+        id_hash=id_hash,
+        id_masked=resident.masked,
+        birth_date=resident.birth_date,
+        phone=phone,
+        real_name_verified_at=timezone.now(),
+        real_name_method=verdict.method,
+    )
+    citizen.set_password(password)
+    citizen.full_clean(exclude=["password"])
+    try:
+        with transaction.atomic():
+            citizen.save()
+    except IntegrityError:
+        # Two registrations racing with the same number: the unique index decides.
+        raise Conflict("already_registered", _("This ID number cannot be registered again.")) from None
+    return citizen
+
+
+@transaction.atomic
+def resident_record_upsert(*, id_number: str, name: str) -> ResidentRecord:
+    resident = idnumbers.parse(id_number)
+    record, _created = ResidentRecord.objects.update_or_create(
+        id_hash=idnumbers.keyed_hash(resident.number), defaults={"name": name}
+    )
+    return record
+
+
+def auth_token_issue(*, user: Citizen) -> tuple[AuthToken, str]:
+    """Return the stored token row and the plain token, which is shown once."""
+    plain = credentials.new_token()
+    token = AuthToken.objects.create(
+        user=user, key_hash=credentials.digest(plain), expires_at=timezone.now() + TOKEN_LIFETIME
+    )
+    return token, plain
+
+
+def auth_token_revoke(*, token: AuthToken) -> None:
+    token.delete()
+
+
+@transaction.atomic
+def organization_create(*, slug: str, name: str, kind: str, name_en: str = "") -> Organization:
+    org = Organization(slug=slug, name=name, name_en=name_en, kind=kind)
+    org.full_clean()
+    org.save()
+    return org
+
+
+@transaction.atomic
+def membership_set(*, user: Citizen, organization: Organization, role: str) -> Membership:
+    """Create or change a staff membership and its object permissions together."""
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": ValidationError(_("Unknown role."), code="invalid_choice")})
+    membership, _created = Membership.objects.update_or_create(
+        user=user, organization=organization, defaults={"role": role}
+    )
+    permissions.apply_role(user=user, organization=organization, role=role)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, user: Citizen, organization: Organization) -> None:
+    Membership.objects.filter(user=user, organization=organization).delete()
+    permissions.clear_roles(user=user, organization=organization)
+
+
+@transaction.atomic
+def api_client_create(
+    *,
+    organization: Organization,
+    name: str,
+    kind: str = ApiClient.Kind.SERVICE,
+    device_id: str = "",
+    scopes: list[str] | None = None,
+) -> tuple[ApiClient, str]:
+    """Create an API client; return it and the plain key, which is never retrievable again."""
+    prefix, key = credentials.new_api_key()
+    client = ApiClient(
+        organization=organization,
+        name=name,
+        kind=kind,
+        device_id=device_id,
+        scopes=sorted(set(scopes or [])),
+        key_prefix=prefix,
+        key_hash=credentials.digest(key),
+    )
+    client.full_clean()
+    client.save()
+    return client, key
+
+
+def api_client_revoke(*, client: ApiClient) -> ApiClient:
+    if client.revoked_at is None:
+        client.revoked_at = timezone.now()
+        client.save(update_fields=["revoked_at"])
+    return client

@@ -1,0 +1,55 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from citycode.errors import DomainError
+
+from . import selectors, services
+from .forms import RegistrationForm
+from .throttles import LoginThrottle
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "identity/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if not LoginThrottle().allow_request(request, self):
+            form = self.get_form()
+            form.add_error(None, _("Too many attempts. Wait a minute and try again."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            citizen = services.citizen_register(**form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, citizen, backend="apps.identity.backends.UsernameOrPhoneBackend")
+            messages.success(request, _("Welcome, %(name)s. Your real name is verified.") % {"name": citizen.name})
+            return redirect("home")
+    return render(request, "identity/register.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def home(request):
+    return render(
+        request,
+        "identity/home.html",
+        {"memberships": selectors.memberships_for(user=request.user)},
+    )

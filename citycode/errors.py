@@ -1,0 +1,128 @@
+"""One error shape for the whole API, and the typed error services raise.
+
+Every API error body is::
+
+    {"error": {"code": "<machine_readable>", "message": "<human text>", "fields": {<field>: [{code, message}]}}}
+
+`fields` is present only for validation errors.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business-rule failure with a machine-readable code; views turn it into a 4xx."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, code: str, message: str = "", *, status_code: int | None = None,
+                 fields: dict[str, Any] | None = None) -> None:
+        super().__init__(message or code)
+        self.code = code
+        self.message = message or code
+        self.fields = fields
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+class Forbidden(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": str(message)}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def _field_errors(detail: Any) -> dict[str, Any]:
+    """Flatten DRF's nested ErrorDetail structure into {field: [{code, message}]}."""
+    result: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, (dict, list)):
+                    walk(f"{prefix}.{index}", item)
+                else:
+                    result.setdefault(prefix or "non_field_errors", []).append(
+                        {"code": getattr(item, "code", "invalid"), "message": str(item)}
+                    )
+        else:
+            result.setdefault(prefix or "non_field_errors", []).append(
+                {"code": getattr(value, "code", "invalid"), "message": str(value)}
+            )
+
+    walk("", detail)
+    return result
+
+
+def django_validation_fields(exc: DjangoValidationError) -> dict[str, list[dict[str, str]]]:
+    """{field: [{code, message}]} from a Django ValidationError, keeping each error's code."""
+    groups = exc.error_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.error_list}
+    fields: dict[str, list[dict[str, str]]] = {}
+    for field, errors in groups.items():
+        name = "non_field_errors" if field == "__all__" else field
+        for error in errors:
+            for message in error.messages if hasattr(error, "messages") else [str(error)]:
+                fields.setdefault(name, []).append({"code": error.code or "invalid", "message": message})
+    return fields
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        fields = django_validation_fields(exc)
+        first = next(iter(fields.values()))[0]
+        return Response(error_body("validation_error", first["message"], fields), status=400)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(error_body("server_error", "Internal server error."), status=500)
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _field_errors(exc.detail)
+        first = next(iter(fields.values()))[0] if fields else {"code": "invalid", "message": "Invalid input."}
+        response.data = error_body("validation_error", first["message"], fields)
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        code = detail.code if hasattr(detail, "code") else getattr(exc, "default_code", "error")
+        response.data = error_body(str(code), str(detail))
+        if isinstance(exc, exceptions.Throttled):
+            response.data["error"]["retry_after"] = exc.wait
+    return response
+
+
+def json_error_view(code: str, message: str, status_code: int):
+    def view(request, exception=None):
+        return JsonResponse(error_body(code, message), status=status_code)
+
+    return view

@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .errors import json_error_view
+from .healthz import healthz
+
+api_v1 = [
+    path("", include("apps.identity.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+    path("", include("apps.identity.urls")),
+]
+
+handler404 = "citycode.urls.not_found"
+handler500 = "citycode.urls.server_error"
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_error_view("not_found", "Not found.", 404)(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return json_error_view("server_error", "Internal server error.", 500)(request)
+    from django.views.defaults import server_error as default_server_error
+
+    return default_server_error(request)
