@@ -58,6 +58,11 @@ INSTALLED_APPS = [
     "apps.identity",
 ]
 
+# Code types that city departments plug in (apps/<department>, see apps/codes/plugin_api.py). Only apps on this
+# allowlist may register a code type; they are appended to INSTALLED_APPS, after core, in this order.
+CITYCODE_CODE_TYPES = env_list("CITYCODE_CODE_TYPES", ["apps.talent"])
+INSTALLED_APPS += [app for app in CITYCODE_CODE_TYPES if app not in INSTALLED_APPS]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -1,0 +1,294 @@
+"""The plugin API: the only module of citycode's core that a code-type plugin may import.
+
+A city department adds a code type (the talent office's 人才码, say) as a Django app of its own:
+
+    # apps/talent/apps.py
+    from apps.codes.plugin_api import CodeTypeAppConfig
+
+    class TalentConfig(CodeTypeAppConfig):
+        name = "apps.talent"
+        code_types = ["apps.talent.code_type.TalentCodeType"]
+
+and names that app in the allowlist setting ``CITYCODE_CODE_TYPES`` (settings appends it to INSTALLED_APPS).
+Its ``ready()`` registers the code types into :data:`registry`. The registry refuses a duplicate key, a
+second provider of the same data category, anything that is not a :class:`CodeType`, an app outside the
+allowlist, and any registration once start-up has ended (``django.apps.apps.ready``): the set of code types
+is fixed for the life of the process, like NetBox's plugin registry.
+
+Core never branches on a code type: it lists, issues, scans and collects data only through the registry.
+
+What a code type declares and implements:
+
+- ``key``, ``label_zh``, ``label_en``, ``lifetime`` of one token (the citizen's device rotates it).
+- ``categories`` and ``purposes`` it introduces; they are synced into the consent catalogue after
+  ``migrate``. Declaring a purpose authorizes nobody: grants and consents stay with the consent app.
+- ``claims_for(citizen)``: the compact claims for the citizen's token, or ``None`` when the citizen does not
+  hold this code. Claims never carry a name, an ID number or a phone number.
+- ``provides`` and ``provide(citizen=, categories=)``: the data categories whose values this code type can
+  supply to a verifier, once the consent gate has allowed them.
+- ``present(verified=, citizen=, categories=)``: the values a verifier sees for a scanned token of this
+  type; by default every allowed category is collected from whichever code type provides it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django.apps import AppConfig
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+from django.utils.translation import get_language
+
+__all__ = [
+    "CategorySpec",
+    "CodeType",
+    "CodeTypeAppConfig",
+    "CodeTypeRegistry",
+    "ImproperlyConfigured",
+    "PurposeSpec",
+    "UnknownCodeType",
+    "registry",
+]
+
+# Core's own code types (the city code) register from these apps without being on the allowlist.
+CORE_APPS = frozenset({"apps.codes"})
+# A token that lives longer than this is no longer a rotating code; such a type is refused at start-up.
+MAX_LIFETIME = dt.timedelta(hours=24)
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+_LEGAL_BASES = ("consent", "statutory", "emergency")
+
+
+class UnknownCodeType(LookupError):
+    """No registered code type has this key."""
+
+
+@dataclass(frozen=True)
+class CategorySpec:
+    """A data category a code type introduces, e.g. ``talent.certification``."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class PurposeSpec:
+    """A purpose a code type introduces; ``categories`` is the most it may ever be given (an upper bound)."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    categories: tuple[str, ...]
+    retention_days: int
+    legal_basis: str = "consent"
+    description_zh: str = ""
+    description_en: str = ""
+
+
+class CodeType:
+    """Base class of every code type. Subclass it, set the class attributes and implement ``claims_for``."""
+
+    key: ClassVar[str] = ""
+    label_zh: ClassVar[str] = ""
+    label_en: ClassVar[str] = ""
+    lifetime: ClassVar[dt.timedelta] = dt.timedelta(minutes=5)
+    categories: ClassVar[tuple[CategorySpec, ...]] = ()
+    purposes: ClassVar[tuple[PurposeSpec, ...]] = ()
+    provides: ClassVar[frozenset[str]] = frozenset()
+
+    # -- what a plugin implements -------------------------------------------------------------------------
+
+    def claims_for(self, citizen: Any) -> dict[str, Any] | None:
+        """Compact, non-identifying claims for the citizen's token; ``None`` if the citizen does not hold it."""
+        raise NotImplementedError(f"{type(self).__name__}.claims_for")
+
+    def provide(self, *, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:
+        """Values of the requested categories (a subset of ``provides``) for a verifier. Nothing else."""
+        return {}
+
+    def present(self, *, verified: Any, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:
+        """What a verifier sees for a scanned token of this type, limited to ``categories`` (already allowed
+        by the consent gate). The default collects each category from the code type that provides it."""
+        return registry.collect(citizen=citizen, categories=categories)
+
+    # -- shared behaviour ---------------------------------------------------------------------------------
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"zh-hans": self.label_zh, "en": self.label_en}
+
+    def label(self, language: str | None = None) -> str:
+        language = (language or get_language() or "zh-hans").lower()
+        return self.label_en if language.startswith("en") else self.label_zh
+
+    def refresh_after(self, *, issued_at: dt.datetime, expires_at: dt.datetime) -> dt.datetime:
+        """When the device should fetch the next token: at 80% of its life, so a scan never meets an
+        expired code even with a slow network or a slightly late clock."""
+        return issued_at + (expires_at - issued_at) * 0.8
+
+    def check_declaration(self) -> None:
+        """Refuse a code type whose declaration is incomplete or inconsistent (called at registration)."""
+        name = type(self).__name__
+        if not self.key or not set(self.key) <= _KEY_CHARS:
+            raise ImproperlyConfigured(f"{name}.key must be a lower-case slug, not {self.key!r}.")
+        if not self.label_zh or not self.label_en:
+            raise ImproperlyConfigured(f"Code type {self.key!r} needs labels in both zh-Hans and en.")
+        if not isinstance(self.lifetime, dt.timedelta) or not dt.timedelta(0) < self.lifetime <= MAX_LIFETIME:
+            raise ImproperlyConfigured(f"Code type {self.key!r}: lifetime must be a timedelta in (0, 24h].")
+        if type(self).claims_for is CodeType.claims_for:
+            raise ImproperlyConfigured(f"Code type {self.key!r} must implement claims_for().")
+        if self.provides and type(self).provide is CodeType.provide:
+            raise ImproperlyConfigured(f"Code type {self.key!r} declares `provides` but no provide().")
+        for category in self.categories:
+            if not isinstance(category, CategorySpec) or not (category.label_zh and category.label_en):
+                raise ImproperlyConfigured(f"Code type {self.key!r}: categories must be CategorySpec with labels.")
+        for purpose in self.purposes:
+            if not isinstance(purpose, PurposeSpec) or not (purpose.label_zh and purpose.label_en):
+                raise ImproperlyConfigured(f"Code type {self.key!r}: purposes must be PurposeSpec with labels.")
+            if purpose.legal_basis not in _LEGAL_BASES or purpose.retention_days <= 0 or not purpose.categories:
+                raise ImproperlyConfigured(f"Code type {self.key!r}: purpose {purpose.code!r} is incomplete.")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.key!r}>"
+
+
+class CodeTypeRegistry:
+    """The code types of this process, keyed by ``key``; filled during start-up, then read-only.
+
+    ``follow_startup=True`` (the process registry) locks itself as soon as Django's app registry is
+    ready, i.e. after every ``AppConfig.ready()`` has run. ``lock()`` locks explicitly.
+    """
+
+    def __init__(self, *, follow_startup: bool = False, allowed_apps: Iterable[str] | None = None) -> None:
+        self._types: dict[str, CodeType] = {}
+        self._owners: dict[str, str] = {}
+        self._providers: dict[str, CodeType] = {}
+        self._locked = False
+        self._follow_startup = follow_startup
+        self._allowed_apps = None if allowed_apps is None else frozenset(allowed_apps)
+
+    # -- start-up -----------------------------------------------------------------------------------------
+
+    @property
+    def locked(self) -> bool:
+        return self._locked or (self._follow_startup and django_apps.ready)
+
+    def lock(self) -> None:
+        self._locked = True
+
+    def allowed_apps(self) -> frozenset[str]:
+        if self._allowed_apps is not None:
+            return self._allowed_apps | CORE_APPS
+        return frozenset(getattr(settings, "CITYCODE_CODE_TYPES", ())) | CORE_APPS
+
+    def register(self, code_type: type[CodeType] | CodeType, *, app_name: str) -> CodeType:
+        if self.locked:
+            raise ImproperlyConfigured(
+                f"The code-type registry is locked: {code_type!r} must register from its app's "
+                "AppConfig.ready() during start-up."
+            )
+        if app_name not in self.allowed_apps():
+            raise ImproperlyConfigured(
+                f"App {app_name!r} is not in CITYCODE_CODE_TYPES, so it may not register code types."
+            )
+        instance = code_type() if isinstance(code_type, type) and issubclass(code_type, CodeType) else code_type
+        if not isinstance(instance, CodeType):
+            raise ImproperlyConfigured(f"{code_type!r} from {app_name!r} is not a CodeType.")
+        instance.check_declaration()
+        if instance.key in self._types:
+            raise ImproperlyConfigured(
+                f"Code type {instance.key!r} is already registered by {self._owners[instance.key]!r}; "
+                f"{app_name!r} cannot register it again."
+            )
+        for category in instance.provides:
+            if category in self._providers:
+                raise ImproperlyConfigured(
+                    f"Data category {category!r} is already provided by code type "
+                    f"{self._providers[category].key!r}; {instance.key!r} cannot provide it too."
+                )
+        self._types[instance.key] = instance
+        self._owners[instance.key] = app_name
+        for category in instance.provides:
+            self._providers[category] = instance
+        return instance
+
+    # -- reads --------------------------------------------------------------------------------------------
+
+    def all(self) -> list[CodeType]:
+        """Every registered code type, in registration order (core's city code first)."""
+        return list(self._types.values())
+
+    def keys(self) -> list[str]:
+        return list(self._types)
+
+    def get(self, key: str) -> CodeType:
+        try:
+            return self._types[key]
+        except KeyError:
+            raise UnknownCodeType(key) from None
+
+    def owner(self, key: str) -> str:
+        return self._owners[self.get(key).key]
+
+    def provider_for(self, category: str) -> CodeType | None:
+        return self._providers.get(category)
+
+    def provided_categories(self) -> frozenset[str]:
+        return frozenset(self._providers)
+
+    def collect(self, *, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:
+        """The value of each requested category from its provider; ``None`` where no code type provides it.
+
+        Whatever a provider returns beyond what was asked of it is dropped here, so a faulty plugin cannot
+        widen a disclosure.
+        """
+        wanted = list(dict.fromkeys(categories))
+        by_provider: dict[str, list[str]] = {}
+        for category in wanted:
+            provider = self._providers.get(category)
+            if provider is not None:
+                by_provider.setdefault(provider.key, []).append(category)
+        values: dict[str, Any] = {}
+        for key, asked in by_provider.items():
+            supplied: Mapping[str, Any] = self._types[key].provide(citizen=citizen, categories=tuple(asked))
+            for category in asked:
+                values[category] = supplied.get(category)
+        return {category: values.get(category) for category in wanted}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._types
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+
+#: The process's registry. Code types register into it from ``CodeTypeAppConfig.ready()``.
+registry = CodeTypeRegistry(follow_startup=True)
+
+
+class CodeTypeAppConfig(AppConfig):
+    """AppConfig of a code-type app: ``ready()`` registers ``code_types`` (classes or dotted paths).
+
+    A subclass that overrides ``ready()`` must call ``super().ready()``.
+    """
+
+    code_types: ClassVar[Sequence[str | type[CodeType]]] = ()
+    # Django picks an apps.py's AppConfig automatically only if exactly one candidate is there; this base
+    # class, imported into the plugin's apps.py, must not count as one, but each subclass must.
+    default = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "default" not in cls.__dict__:
+            cls.default = True
+
+    def ready(self) -> None:
+        for entry in self.code_types:
+            code_type = import_string(entry) if isinstance(entry, str) else entry
+            registry.register(code_type, app_name=self.name)

@@ -1,0 +1,21 @@
+"""Reads for the talent office."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from .models import TalentCertification
+
+
+def certification_in_force(*, citizen, today: dt.date | None = None) -> TalentCertification | None:
+    """The citizen's unrevoked certification that is still valid today, if any."""
+    today = today or timezone.localdate()
+    return (
+        TalentCertification.objects.filter(citizen=citizen, revoked=False, valid_until__gte=today)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def certifications_for(*, citizen):
+    return TalentCertification.objects.filter(citizen=citizen).order_by("-created_at")
