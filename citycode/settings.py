@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "apps.identity",
+    "apps.consent",
 ]
 
 # Code types that city departments plug in (apps/<department>, see apps/codes/plugin_api.py). Only apps on this

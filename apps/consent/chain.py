@@ -1,0 +1,84 @@
+"""The per-citizen hash chain of the access log: how a row is digested, linked and verified.
+
+Deletion and the chain (retention): a row that outlived its purpose's retention is first *redacted* — its
+content is blanked but its `content_digest`, `prev_hash` and `hash` stay — so a chain with interleaved
+purposes of different retention still verifies link by link. Once the oldest rows of a chain are all
+redacted they are deleted and the last deleted row's (seq, hash) becomes the chain's anchor in
+`ChainHead`; verification then starts at the anchor instead of the genesis hash.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from .models import GENESIS_HASH, AccessLog, ChainHead
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_of(row: AccessLog) -> dict:
+    return {
+        "citizen": row.citizen_id,
+        "seq": row.seq,
+        "purpose": row.purpose_code,
+        "organization": row.organization_slug,
+        "requested": list(row.requested),
+        "categories": list(row.categories),
+        "basis": row.basis,
+        "outcome": row.outcome,
+        "reason": row.reason,
+        "actor": row.actor_label,
+        "request_id": row.request_id,
+        "at": row.created_at.isoformat(timespec="microseconds"),
+    }
+
+
+def digest_content(row: AccessLog) -> str:
+    return hashlib.sha256(canonical_json(content_of(row)).encode()).hexdigest()
+
+
+def link_hash(prev_hash: str, seq: int, content_digest: str) -> str:
+    return hashlib.sha256(f"{prev_hash}:{seq}:{content_digest}".encode()).hexdigest()
+
+
+def seal(row: AccessLog, *, prev_hash: str) -> None:
+    """Fill the row's digest and hashes; `row.seq` and the content must be set."""
+    row.prev_hash = prev_hash
+    row.content_digest = digest_content(row)
+    row.hash = link_hash(prev_hash, row.seq, row.content_digest)
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    citizen_id: int
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"row #{self.seq}" if self.seq is not None else "chain head"
+        return f"citizen {self.citizen_id}: {where}: {self.problem}"
+
+
+def verify_chain(*, head: ChainHead | None, rows, citizen_id: int) -> BrokenLink | None:
+    """Walk one citizen's rows (ordered by seq) from the anchor; return the first broken link, or None."""
+    expected_seq = (head.anchor_seq if head else 0) + 1
+    prev = head.anchor_hash if head else GENESIS_HASH
+    for row in rows:
+        if row.seq != expected_seq:
+            return BrokenLink(citizen_id, row.seq, f"expected row #{expected_seq} (a row is missing)")
+        if row.prev_hash != prev:
+            return BrokenLink(citizen_id, row.seq, "prev_hash does not match the previous row's hash")
+        if row.redacted_at is None and digest_content(row) != row.content_digest:
+            return BrokenLink(citizen_id, row.seq, "content does not match its digest (row altered)")
+        if link_hash(row.prev_hash, row.seq, row.content_digest) != row.hash:
+            return BrokenLink(citizen_id, row.seq, "hash does not match (row altered)")
+        prev = row.hash
+        expected_seq += 1
+    last_seq = expected_seq - 1
+    if head is None:
+        return BrokenLink(citizen_id, None, "rows exist but the chain head is missing") if last_seq else None
+    if last_seq != head.seq or prev != head.last_hash:
+        return BrokenLink(citizen_id, None, f"chain ends at #{last_seq} but its head records #{head.seq}")
+    return None

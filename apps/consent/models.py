@@ -1,0 +1,332 @@
+"""Purposes, data categories, access grants, consents, emergencies and the hash-chained access log.
+
+Purposes and categories are data (loaded by migrations, managed by the data bureau); everything an
+organization learns about a citizen passes through `services.disclose()`, which writes `AccessLog`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.identity.models import ApiClient, Organization
+
+GENESIS_HASH = "0" * 64
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "consent", _("Consent")
+    STATUTORY = "statutory", _("Statutory duty")
+    EMERGENCY = "emergency", _("Public emergency")
+
+
+class DataCategory(models.Model):
+    """One kind of personal data (`identity.name`, `health.colour`, ...).
+
+    `sensitive` (health, whereabouts, ...) needs its own explicit consent. `epidemic_only` binds a
+    category (the health colour) to epidemic-control purposes: no other purpose may ever list it.
+    """
+
+    code = models.CharField(max_length=64, unique=True)
+    label_zh = models.CharField(max_length=200)
+    label_en = models.CharField(max_length=200)
+    sensitive = models.BooleanField(default=False)
+    epidemic_only = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("data category")
+        verbose_name_plural = _("data categories")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"),
+                name="datacategory_code_format",
+            ),
+            # The health colour is health data: an epidemic-only category is always sensitive.
+            models.CheckConstraint(
+                condition=models.Q(epidemic_only=False) | models.Q(sensitive=True),
+                name="datacategory_epidemic_only_is_sensitive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Purpose(models.Model):
+    """A machine-readable purpose with the upper bound of the categories it may ever use."""
+
+    code = models.CharField(max_length=64, unique=True)
+    label_zh = models.CharField(max_length=200)
+    label_en = models.CharField(max_length=200)
+    description_zh = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    legal_basis = models.CharField(max_length=16, choices=LegalBasis.choices, default=LegalBasis.CONSENT)
+    categories = models.ManyToManyField(DataCategory, related_name="purposes")
+    retention_days = models.PositiveIntegerField()
+    epidemic_control = models.BooleanField(default=False)
+    # Bumped whenever the texts or the bound change; a consent records the version the citizen saw.
+    text_version = models.PositiveIntegerField(default=1)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("purpose")
+        verbose_name_plural = _("purposes")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"),
+                name="purpose_code_format",
+            ),
+            models.CheckConstraint(condition=models.Q(retention_days__gte=1), name="purpose_retention_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class AccessGrant(models.Model):
+    """The city's authorization of one organization for one purpose, for a period."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REVOKED = "revoked", _("Revoked")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="access_grants")
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="grants")
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    approved_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by_client = models.ForeignKey(
+        ApiClient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "purpose"], name="grant_org_purpose")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True) | models.Q(valid_until__gt=models.F("valid_from")),
+                name="grant_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_by_user__isnull=False) | models.Q(approved_by_client__isnull=False),
+                name="grant_has_approver",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="active", revoked_at__isnull=True)
+                | models.Q(state="revoked", revoked_at__isnull=False),
+                name="grant_revoked_state_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} → {self.purpose} ({self.state})"
+
+    def status_at(self, now) -> str:
+        """active | revoked | expired | not_yet_valid."""
+        if self.state == self.State.REVOKED:
+            return "revoked"
+        if now < self.valid_from:
+            return "not_yet_valid"
+        if self.valid_until is not None and now >= self.valid_until:
+            return "expired"
+        return "active"
+
+
+class Representation(models.Model):
+    """A guardian of a minor (under 14) or a named carer of an elderly citizen, scoped and expiring."""
+
+    class Kind(models.TextChoices):
+        GUARDIAN = "guardian", _("Guardian of a minor")
+        CARER = "carer", _("Carer of an elderly citizen")
+
+    representative = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="representations_held"
+    )
+    represented = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="representations_of"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Purpose codes the representative may act on; empty means every purpose.
+    purposes = models.JSONField(default=list, blank=True)
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(representative=models.F("represented")), name="representation_not_self"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gt=models.F("valid_from")), name="representation_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.representative} for {self.represented} ({self.kind})"
+
+
+class Consent(models.Model):
+    """A citizen's consent to one purpose (optionally one organization) for named categories."""
+
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="consents")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="consents"
+    )
+    categories = models.JSONField()  # sorted list of category codes
+    sensitive = models.BooleanField(default=False)  # a separate, explicit consent for one sensitive category
+    text_version = models.PositiveIntegerField()
+    given_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    given_by_label = models.CharField(max_length=200)
+    withdrawn_by_label = models.CharField(max_length=200, blank=True)
+    receipt = models.TextField(blank=True)  # compact JWS over the canonical receipt JSON
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        indexes = [models.Index(fields=["citizen", "purpose"], name="consent_citizen_purpose")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=models.F("given_at")),
+                name="consent_expiry_after_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"consent {self.pk} of {self.citizen_id} to {self.purpose_id}"
+
+    def status_at(self, now) -> str:
+        """active | withdrawn | expired."""
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        if self.expires_at is not None and now >= self.expires_at:
+            return "expired"
+        return "active"
+
+    @property
+    def status(self) -> str:
+        return self.status_at(timezone.now())
+
+
+class Emergency(models.Model):
+    """A declared public emergency: while it lasts its purposes need no consent."""
+
+    name = models.CharField(max_length=200)
+    legal_reference = models.CharField(max_length=500)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    purposes = models.ManyToManyField(Purpose, related_name="emergencies")
+    declared_by_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name_plural = _("emergencies")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="emergency_period"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReceiptKey(models.Model):
+    """An Ed25519 key that signs consent receipts. The private key is encrypted at rest."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Retired")
+
+    kid = models.CharField(max_length=64, unique=True)
+    public_key = models.CharField(max_length=64)  # raw 32 bytes, base64url
+    private_key_encrypted = models.TextField()  # Fernet token, key from CITYCODE_KEY_ENCRYPTION_KEY
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["state"], condition=models.Q(state="active"), name="one_active_receipt_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.kid
+
+
+class ChainHead(models.Model):
+    """The tip and the anchor of one citizen's access-log chain.
+
+    `seq`/`last_hash` is the newest row (so truncating the tail is detected). When retention deletes the
+    oldest rows, `anchor_seq`/`anchor_hash` record the last deleted row, so the chain still verifies from there.
+    """
+
+    citizen = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    anchor_seq = models.PositiveBigIntegerField(default=0)
+    anchor_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"chain of {self.citizen_id} at {self.seq}"
+
+
+class AccessLog(models.Model):
+    """One disclosure decision (allowed or denied). Append-only; hash-chained per citizen.
+
+    hash = SHA-256(prev_hash ":" seq ":" content_digest), content_digest = SHA-256(canonical JSON of the row).
+    Retention redacts a row (content blanked, digest kept), so the chain still verifies; a prefix of redacted
+    rows is later deleted and folded into the ChainHead anchor.
+    """
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", _("Allowed")
+        DENIED = "denied", _("Denied")
+
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    purpose = models.ForeignKey(Purpose, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    purpose_code = models.CharField(max_length=64, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organization_slug = models.CharField(max_length=64, blank=True)
+    requested = models.JSONField(default=list, blank=True)
+    categories = models.JSONField(default=list, blank=True)  # what was disclosed
+    basis = models.CharField(max_length=16, blank=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, blank=True)
+    reason = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    content_digest = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["citizen_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["citizen", "seq"], name="accesslog_chain_position")]
+        indexes = [
+            models.Index(fields=["purpose", "created_at"], name="accesslog_purpose_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"log {self.citizen_id}#{self.seq} {self.outcome}"

@@ -1,0 +1,80 @@
+"""Reads for consent."""
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from apps.identity.models import Citizen, Organization
+
+from .models import AccessGrant, AccessLog, Consent, DataCategory, Emergency, Purpose, Representation
+
+
+def purposes_list(*, active_only: bool = True) -> QuerySet[Purpose]:
+    qs = Purpose.objects.prefetch_related(Prefetch("categories", queryset=DataCategory.objects.order_by("code")))
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def purpose_by_code(*, code: str) -> Purpose | None:
+    return Purpose.objects.filter(code=code).first()
+
+
+def categories_list() -> QuerySet[DataCategory]:
+    return DataCategory.objects.all()
+
+
+def consents_for(*, citizen: Citizen) -> QuerySet[Consent]:
+    return Consent.objects.filter(citizen=citizen).select_related("purpose", "organization")
+
+
+def consent_of(*, citizen: Citizen, consent_id: int) -> Consent | None:
+    return consents_for(citizen=citizen).filter(pk=consent_id).first()
+
+
+def access_log_for(*, citizen: Citizen) -> QuerySet[AccessLog]:
+    """The citizen's access log, newest first (redacted rows are left out: they hold nothing to show)."""
+    return (
+        AccessLog.objects.filter(citizen=citizen, redacted_at__isnull=True)
+        .select_related("purpose", "organization")
+        .order_by("-seq")
+    )
+
+
+def grants_list(*, organization: Organization | None = None) -> QuerySet[AccessGrant]:
+    qs = AccessGrant.objects.select_related("organization", "purpose")
+    return qs.filter(organization=organization) if organization is not None else qs
+
+
+def grant_by_id(*, grant_id: int) -> AccessGrant | None:
+    return grants_list().filter(pk=grant_id).first()
+
+
+def active_grant(*, organization: Organization, purpose: Purpose) -> AccessGrant | None:
+    now = timezone.now()
+    for grant in grants_list(organization=organization).filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
+        if grant.status_at(now) == "active":
+            return grant
+    return None
+
+
+def organizations_granted(*, purpose: Purpose) -> list[Organization]:
+    """Organizations currently holding an active grant for the purpose (for the consent page)."""
+    now = timezone.now()
+    seen: dict[int, Organization] = {}
+    for grant in grants_list().filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
+        if grant.status_at(now) == "active":
+            seen[grant.organization_id] = grant.organization
+    return sorted(seen.values(), key=lambda o: o.slug)
+
+
+def emergencies_list() -> QuerySet[Emergency]:
+    return Emergency.objects.prefetch_related("purposes")
+
+
+def emergency_by_id(*, emergency_id: int) -> Emergency | None:
+    return emergencies_list().filter(pk=emergency_id).first()
+
+
+def representations_for(*, representative: Citizen) -> QuerySet[Representation]:
+    now = timezone.now()
+    return Representation.objects.filter(
+        representative=representative, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
+    ).select_related("represented")

@@ -1,0 +1,711 @@
+"""Writes for consent — and `disclose()`, the one gate through which citizen data reaches an organization."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.identity import permissions as identity_permissions
+from apps.identity.models import ApiClient, Citizen, Organization
+from citycode.errors import Conflict, DomainError, Forbidden, NotFound
+
+from . import chain, receipts
+from .models import (
+    AccessGrant,
+    AccessLog,
+    ChainHead,
+    Consent,
+    DataCategory,
+    Emergency,
+    LegalBasis,
+    Purpose,
+    ReceiptKey,
+    Representation,
+)
+
+ADMIN_SCOPE = "consent.admin"
+DATA_BUREAU_SLUG = "data-bureau"
+ELDERLY_AGE = 60
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The gate
+# --------------------------------------------------------------------------------------------------------------
+
+
+class DisclosureDenied(Forbidden):
+    """disclose() refused; `.code` is the machine-readable reason and `.log_id` the access-log row of the denial."""
+
+    def __init__(self, code: str, message: str = "", *, log_id: int | None = None) -> None:
+        super().__init__(code, message)
+        self.log_id = log_id
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    categories: tuple[str, ...]  # allowed, sorted
+    basis: str  # "consent" | "statutory" | "emergency"
+    log_id: int
+    purpose: str
+    organization: str
+    citizen_id: int
+    consent_ids: tuple[int, ...] = ()
+    grant_id: int | None = None
+
+
+DENIAL_MESSAGES = {
+    "unknown_purpose": "No such purpose.",
+    "purpose_not_allowed": "The purpose is not active.",
+    "organization_inactive": "The organization is not active.",
+    "no_grant": "The organization holds no grant for this purpose.",
+    "grant_revoked": "The organization's grant for this purpose was revoked.",
+    "grant_expired": "The organization's grant for this purpose has expired.",
+    "grant_not_yet_valid": "The organization's grant for this purpose is not valid yet.",
+    "actor_not_authorized": "The actor may not act for this organization.",
+    "category_not_allowed": "A requested data category is outside the purpose's bound.",
+    "no_categories_requested": "No data category was requested.",
+    "no_consent": "The citizen has not consented to this purpose.",
+    "consent_withdrawn": "The citizen withdrew consent to this purpose.",
+    "consent_expired": "The citizen's consent to this purpose has expired.",
+    "category_not_consented": "The citizen has not consented to any of the requested data categories.",
+}
+
+# Purpose id -> (updated_at, frozenset of category codes). A purpose_upsert that changes the bound saves the
+# purpose, so a changed updated_at invalidates the entry in every process.
+_bound_cache: dict[int, tuple[dt.datetime, frozenset[str]]] = {}
+
+
+def _bound_of(purpose: Purpose) -> frozenset[str]:
+    cached = _bound_cache.get(purpose.pk)
+    if cached is not None and cached[0] == purpose.updated_at:
+        return cached[1]
+    bound = frozenset(purpose.categories.values_list("code", flat=True))
+    _bound_cache[purpose.pk] = (purpose.updated_at, bound)
+    return bound
+
+
+def _actor_label(actor, organization: Organization) -> str:
+    if actor is None:
+        return f"organization {organization.slug}"
+    if isinstance(actor, ApiClient):
+        return f"api-client {actor.name} of {organization.slug}"
+    return f"{actor.username} for {organization.slug}"
+
+
+def _actor_allowed(actor, organization: Organization) -> bool:
+    if actor is None:
+        return True
+    if isinstance(actor, ApiClient):
+        return actor.organization_id == organization.pk and actor.revoked_at is None
+    # Staff act for the organization through their guardian object permission on it.
+    return identity_permissions.user_can(user=actor, perm=identity_permissions.ACT, organization=organization)
+
+
+@dataclass
+class _Decision:
+    purpose: Purpose | None
+    purpose_code: str
+    requested: list[str]
+    allowed: tuple[str, ...] = ()
+    basis: str = ""
+    reason: str = ""
+    grant_id: int | None = None
+    consent_ids: tuple[int, ...] = ()
+
+
+def _decide(*, organization, purpose, citizen, categories, actor, now) -> _Decision:
+    code = purpose.code if isinstance(purpose, Purpose) else str(purpose)
+    requested = sorted(set(categories)) if categories is not None else []
+    decision = _Decision(purpose=None, purpose_code=code, requested=requested)
+
+    grant_filter = {"purpose": purpose} if isinstance(purpose, Purpose) else {"purpose__code": code}
+    grants = list(
+        AccessGrant.objects.filter(organization=organization, **grant_filter)
+        .select_related("purpose")
+        .order_by("-created_at", "-id")
+    )
+    if grants:
+        decision.purpose = grants[0].purpose
+    else:
+        decision.purpose = purpose if isinstance(purpose, Purpose) else Purpose.objects.filter(code=code).first()
+        decision.reason = "no_grant" if decision.purpose is not None else "unknown_purpose"
+        return decision
+    the_purpose = decision.purpose
+    if not the_purpose.is_active:
+        decision.reason = "purpose_not_allowed"
+        return decision
+    if not organization.is_active:
+        decision.reason = "organization_inactive"
+        return decision
+
+    statuses = [(g, g.status_at(now)) for g in grants]
+    active = next((g for g, s in statuses if s == "active"), None)
+    if active is None:
+        found = {s for _g, s in statuses}
+        for status in ("not_yet_valid", "expired", "revoked"):
+            if status in found:
+                decision.reason = f"grant_{status}"
+                break
+        return decision
+    decision.grant_id = active.pk
+
+    if not _actor_allowed(actor, organization):
+        decision.reason = "actor_not_authorized"
+        return decision
+
+    bound = _bound_of(the_purpose)
+    if categories is None:
+        requested = decision.requested = sorted(bound)
+    if not requested:
+        decision.reason = "no_categories_requested"
+        return decision
+    if not bound.issuperset(requested):
+        decision.reason = "category_not_allowed"
+        return decision
+
+    if the_purpose.legal_basis == LegalBasis.STATUTORY:
+        decision.allowed, decision.basis = tuple(requested), LegalBasis.STATUTORY
+        return decision
+    if the_purpose.legal_basis == LegalBasis.EMERGENCY and Emergency.objects.filter(
+        purposes=the_purpose, starts_at__lte=now, ends_at__gt=now
+    ).exists():
+        decision.allowed, decision.basis = tuple(requested), LegalBasis.EMERGENCY
+        return decision
+
+    # Consent (and emergency purposes outside an emergency): the citizen's own consents decide.
+    consents = list(
+        Consent.objects.filter(citizen=citizen, purpose=the_purpose)
+        .filter(Q(organization=organization) | Q(organization__isnull=True))
+        .only("id", "categories", "expires_at", "withdrawn_at", "given_at")
+        .order_by("-given_at", "-id")
+    )
+    live = [c for c in consents if c.status_at(now) == "active"]
+    if not live:
+        decision.reason = f"consent_{consents[0].status_at(now)}" if consents else "no_consent"
+        return decision
+    consented = set().union(*(c.categories for c in live))
+    allowed = tuple(c for c in requested if c in consented)
+    if not allowed:
+        decision.reason = "category_not_consented"
+        return decision
+    decision.allowed, decision.basis = allowed, LegalBasis.CONSENT
+    decision.consent_ids = tuple(sorted(c.pk for c in live if consented.intersection(c.categories)))
+    return decision
+
+
+def _chain_append(row: AccessLog) -> AccessLog:
+    """Append `row` to its citizen's chain. Must run inside a transaction; locks the chain head."""
+    head = ChainHead.objects.select_for_update().filter(citizen_id=row.citizen_id).first()
+    if head is None:
+        ChainHead.objects.bulk_create([ChainHead(citizen_id=row.citizen_id)], ignore_conflicts=True)
+        head = ChainHead.objects.select_for_update().get(citizen_id=row.citizen_id)
+    row.seq = head.seq + 1
+    chain.seal(row, prev_hash=head.last_hash)
+    # No full_clean(): every field comes from objects loaded above, and model validation would issue one
+    # existence query per foreign key on the hottest path of the platform.
+    row.save(force_insert=True)
+    ChainHead.objects.filter(pk=head.pk).update(seq=row.seq, last_hash=row.hash)
+    return row
+
+
+def disclose(
+    *,
+    organization: Organization,
+    purpose: str | Purpose,
+    citizen: Citizen,
+    categories: list[str] | None = None,
+    actor: Citizen | ApiClient | None = None,
+    request_id: str = "",
+) -> Disclosure:
+    """The one gate: check grant, then consent or legal basis; log the decision; return what may be disclosed.
+
+    The decision and its log row are one transaction: if the log row cannot be written, nothing is
+    disclosed. A denial's log row is committed before DisclosureDenied is raised (when called inside the
+    caller's own atomic block, the row lives or dies with that block).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        decision = _decide(
+            organization=organization, purpose=purpose, citizen=citizen, categories=categories, actor=actor, now=now
+        )
+        row = _chain_append(
+            AccessLog(
+                citizen_id=citizen.pk,
+                purpose=decision.purpose,
+                purpose_code=decision.purpose_code[:64],
+                organization=organization,
+                organization_slug=organization.slug,
+                requested=decision.requested,
+                categories=list(decision.allowed),
+                basis=decision.basis,
+                outcome=AccessLog.Outcome.DENIED if decision.reason else AccessLog.Outcome.ALLOWED,
+                reason=decision.reason,
+                actor_label=_actor_label(actor, organization)[:200],
+                request_id=(request_id or "")[:64],
+                created_at=now,
+            )
+        )
+    if decision.reason:
+        raise DisclosureDenied(decision.reason, DENIAL_MESSAGES.get(decision.reason, decision.reason), log_id=row.pk)
+    return Disclosure(
+        categories=decision.allowed,
+        basis=decision.basis,
+        log_id=row.pk,
+        purpose=decision.purpose_code,
+        organization=organization.slug,
+        citizen_id=citizen.pk,
+        consent_ids=decision.consent_ids,
+        grant_id=decision.grant_id,
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Purposes and categories (data managed by the data bureau; code types register theirs after migrate)
+# --------------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def category_upsert(
+    *, code: str, label_zh: str, label_en: str, sensitive: bool, epidemic_only: bool | None = None
+) -> DataCategory:
+    """Create or update a data category. `epidemic_only=None` keeps the stored flag (False for a new one)."""
+    category = DataCategory.objects.select_for_update().filter(code=code).first() or DataCategory(code=code)
+    if epidemic_only is None:
+        epidemic_only = category.epidemic_only
+    if epidemic_only and category.pk and category.purposes.filter(epidemic_control=False).exists():
+        raise ValidationError(
+            {"epidemic_only": ValidationError(_("The category is already used by a purpose that is not "
+                                                "epidemic control."), code="epidemic_only_in_use")}
+        )
+    changed = (category.label_zh, category.label_en, category.sensitive, category.epidemic_only) != (
+        label_zh, label_en, sensitive, epidemic_only
+    )
+    if category.pk and not changed:
+        return category
+    category.label_zh, category.label_en = label_zh, label_en
+    category.sensitive, category.epidemic_only = sensitive, epidemic_only
+    category.full_clean()
+    category.save()
+    return category
+
+
+@transaction.atomic
+def purpose_upsert(
+    *,
+    code: str,
+    label_zh: str,
+    label_en: str,
+    description_zh: str = "",
+    description_en: str = "",
+    legal_basis: str = LegalBasis.CONSENT,
+    categories: list[str],
+    retention_days: int,
+    epidemic_control: bool | None = None,
+) -> Purpose:
+    """Create or update a purpose and its category bound. Idempotent.
+
+    Changing the texts or the bound bumps `text_version`. Rules: every category must exist; an
+    epidemic-only category (the health colour) may be bound only to an epidemic-control purpose.
+    `epidemic_control=None` keeps the stored flag (False for a new purpose).
+    """
+    wanted = sorted(set(categories or []))
+    if not wanted:
+        raise ValidationError({"categories": ValidationError(_("A purpose needs at least one data category."),
+                                                             code="required")})
+    found = {c.code: c for c in DataCategory.objects.filter(code__in=wanted)}
+    missing = [c for c in wanted if c not in found]
+    if missing:
+        raise ValidationError({"categories": ValidationError(
+            _("Unknown data categories: %(codes)s") % {"codes": ", ".join(missing)}, code="unknown_category")})
+    if legal_basis not in LegalBasis.values:
+        raise ValidationError({"legal_basis": ValidationError(_("Unknown legal basis."), code="invalid_choice")})
+
+    purpose = Purpose.objects.select_for_update().filter(code=code).first()
+    is_new = purpose is None
+    purpose = purpose or Purpose(code=code)
+    if epidemic_control is None:
+        epidemic_control = purpose.epidemic_control
+    restricted = [c for c in wanted if found[c].epidemic_only]
+    if restricted and not epidemic_control:
+        raise ValidationError({"categories": ValidationError(
+            _("%(codes)s may be used only by epidemic-control purposes.") % {"codes": ", ".join(restricted)},
+            code="epidemic_only_category")})
+
+    current = [] if is_new else sorted(purpose.categories.values_list("code", flat=True))
+    texts = (label_zh, label_en, description_zh, description_en)
+    texts_changed = texts != (purpose.label_zh, purpose.label_en, purpose.description_zh, purpose.description_en)
+    other_changed = (legal_basis, retention_days, epidemic_control) != (
+        purpose.legal_basis, purpose.retention_days, purpose.epidemic_control
+    )
+    if not is_new and not texts_changed and not other_changed and current == wanted:
+        return purpose
+    if not is_new and (texts_changed or current != wanted):
+        purpose.text_version += 1
+    purpose.label_zh, purpose.label_en, purpose.description_zh, purpose.description_en = texts
+    purpose.legal_basis, purpose.retention_days = legal_basis, retention_days
+    purpose.epidemic_control = epidemic_control
+    purpose.full_clean()
+    purpose.save()
+    purpose.categories.set([found[c] for c in wanted])
+    return purpose
+
+
+@transaction.atomic
+def purpose_set_active(*, purpose: Purpose, is_active: bool) -> Purpose:
+    if purpose.is_active != is_active:
+        purpose.is_active = is_active
+        purpose.save(update_fields=["is_active", "updated_at"])
+    return purpose
+
+
+def _purpose(purpose: str | Purpose) -> Purpose:
+    if isinstance(purpose, Purpose):
+        return purpose
+    found = Purpose.objects.filter(code=purpose).first()
+    if found is None:
+        raise NotFound("unknown_purpose", _("No such purpose."))
+    return found
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Access grants
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _approver_label(approved_by) -> str:
+    if isinstance(approved_by, ApiClient):
+        if approved_by.revoked_at is not None or not identity_permissions.client_has_scope(approved_by, ADMIN_SCOPE):
+            raise Forbidden("not_data_bureau", _("Only the data bureau may approve access grants."))
+        return f"api-client {approved_by.name} of {approved_by.organization.slug}"
+    if isinstance(approved_by, Citizen):
+        bureau = Organization.objects.filter(slug=DATA_BUREAU_SLUG).first()
+        if not (approved_by.is_superuser or (bureau is not None and identity_permissions.user_can(
+                user=approved_by, perm=identity_permissions.MANAGE, organization=bureau))):
+            raise Forbidden("not_data_bureau", _("Only the data bureau may approve access grants."))
+        return approved_by.username
+    raise DomainError("invalid_approver", _("A grant needs an approver."))
+
+
+@transaction.atomic
+def access_grant_create(
+    *,
+    organization: Organization,
+    purpose: str | Purpose,
+    approved_by: Citizen | ApiClient,
+    valid_from: dt.datetime | None = None,
+    valid_until: dt.datetime | None = None,
+) -> AccessGrant:
+    """Authorize an organization for a purpose (approved by a data-bureau admin or a `consent.admin` API client)."""
+    the_purpose = _purpose(purpose)
+    label = _approver_label(approved_by)
+    grant = AccessGrant(
+        organization=organization,
+        purpose=the_purpose,
+        valid_from=valid_from or timezone.now(),
+        valid_until=valid_until,
+        approved_by_user=approved_by if isinstance(approved_by, Citizen) else None,
+        approved_by_client=approved_by if isinstance(approved_by, ApiClient) else None,
+        approved_by_label=label,
+    )
+    if valid_until is not None and valid_until <= grant.valid_from:
+        raise ValidationError({"valid_until": ValidationError(_("The grant must end after it starts."),
+                                                              code="invalid_period")})
+    grant.full_clean()
+    grant.save()
+    return grant
+
+
+@transaction.atomic
+def access_grant_revoke(*, grant: AccessGrant, revoked_by: Citizen | ApiClient) -> AccessGrant:
+    """Revoke a grant; the very next disclose() under it is denied (`grant_revoked`). Idempotent."""
+    grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.state == AccessGrant.State.REVOKED:
+        return grant
+    grant.state = AccessGrant.State.REVOKED
+    grant.revoked_at = timezone.now()
+    grant.revoked_by_label = _approver_label(revoked_by)
+    grant.full_clean()
+    grant.save()
+    return grant
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Consents and representation
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _age(citizen: Citizen) -> int | None:
+    return citizen.age_on(timezone.localdate())
+
+
+def _acting_label(*, citizen: Citizen, actor: Citizen | None, purpose: Purpose, now: dt.datetime) -> str:
+    """Who acts: the citizen, or a guardian/carer with a live representation covering the purpose."""
+    if actor is None or actor.pk == citizen.pk:
+        if citizen.is_minor:
+            raise Forbidden("guardian_required", _("A guardian must act for a citizen under 14."))
+        return citizen.username
+    representations = Representation.objects.filter(
+        representative=actor, represented=citizen, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
+    )
+    if not any(not r.purposes or purpose.code in r.purposes for r in representations):
+        raise Forbidden("not_a_representative", _("You may not act for this citizen for this purpose."))
+    return f"{actor.username} acting for {citizen.username}"
+
+
+def _receipt_payload(consent: Consent) -> dict:
+    from django.conf import settings
+
+    purpose = consent.purpose
+    return {
+        "type": "citycode.consent-receipt",
+        "version": 1,
+        "issuer": settings.CITYCODE_ISSUER,
+        "consent_id": consent.pk,
+        "subject": {"id_masked": consent.citizen.id_masked, "name": consent.citizen.name},
+        "purpose": {
+            "code": purpose.code,
+            "text_version": consent.text_version,
+            "label_zh": purpose.label_zh,
+            "label_en": purpose.label_en,
+            "legal_basis": purpose.legal_basis,
+            "retention_days": purpose.retention_days,
+        },
+        "organization": consent.organization.slug if consent.organization_id else None,
+        "categories": list(consent.categories),
+        "sensitive": consent.sensitive,
+        "given_at": consent.given_at.isoformat(),
+        "expires_at": consent.expires_at.isoformat() if consent.expires_at else None,
+        "given_by": consent.given_by_label,
+    }
+
+
+@transaction.atomic
+def consent_give(
+    *,
+    citizen: Citizen,
+    purpose: str | Purpose,
+    categories: list[str],
+    organization: Organization | None = None,
+    expires_at: dt.datetime | None = None,
+    text_version: int | None = None,
+    actor: Citizen | None = None,
+    sensitive_confirmed: bool = False,
+) -> Consent:
+    """Record a citizen's consent and sign its receipt.
+
+    A sensitive category (health, whereabouts, ...) needs its own consent: exactly that one category and
+    `sensitive_confirmed=True`; bundling it with anything else is refused (`sensitive_bundled`).
+    `text_version` is the version of the purpose text the citizen was shown (default: the current one).
+    `actor` is a guardian or carer acting for the citizen; minors (under 14) cannot consent themselves.
+    """
+    now = timezone.now()
+    the_purpose = _purpose(purpose)
+    if not the_purpose.is_active:
+        raise DomainError("purpose_not_allowed", _("The purpose is not active."))
+    if the_purpose.legal_basis == LegalBasis.STATUTORY:
+        raise DomainError("consent_not_applicable", _("This purpose rests on a statutory duty, not on consent."))
+    wanted = sorted(set(categories or []))
+    if not wanted:
+        raise ValidationError({"categories": ValidationError(_("Choose at least one data category."),
+                                                             code="required")})
+    bound = set(the_purpose.categories.values_list("code", flat=True))
+    outside = [c for c in wanted if c not in bound]
+    if outside:
+        raise DomainError("category_not_allowed",
+                          _("Outside the purpose's bound: %(codes)s") % {"codes": ", ".join(outside)})
+    sensitive = list(DataCategory.objects.filter(code__in=wanted, sensitive=True).values_list("code", flat=True))
+    if sensitive and len(wanted) > 1:
+        raise DomainError(
+            "sensitive_bundled",
+            _("Sensitive data (%(codes)s) needs its own separate consent.") % {"codes": ", ".join(sensitive)},
+        )
+    if sensitive and not sensitive_confirmed:
+        raise DomainError("sensitive_needs_explicit_consent",
+                          _("Sensitive data needs an explicit, separate confirmation."))
+    if text_version is not None and text_version != the_purpose.text_version:
+        raise Conflict("stale_text_version", _("The purpose text has changed; read it again before consenting."))
+    if expires_at is not None and expires_at <= now:
+        raise ValidationError({"expires_at": ValidationError(_("The expiry must be in the future."),
+                                                             code="invalid_expiry")})
+    if organization is not None and not organization.is_active:
+        raise DomainError("organization_inactive", _("The organization is not active."))
+    label = _acting_label(citizen=citizen, actor=actor, purpose=the_purpose, now=now)
+
+    consent = Consent(
+        citizen=citizen,
+        purpose=the_purpose,
+        organization=organization,
+        categories=wanted,
+        sensitive=bool(sensitive),
+        text_version=the_purpose.text_version,
+        given_at=now,
+        expires_at=expires_at,
+        given_by=actor or citizen,
+        given_by_label=label,
+    )
+    consent.full_clean()
+    consent.save()
+    consent.receipt = receipts.sign(_receipt_payload(consent))
+    consent.save(update_fields=["receipt"])
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, consent: Consent, actor: Citizen | None = None) -> Consent:
+    """Withdraw a consent; the very next disclose() relying on it is denied. Idempotent."""
+    consent = Consent.objects.select_for_update().select_related("citizen", "purpose").get(pk=consent.pk)
+    if consent.withdrawn_at is not None:
+        return consent
+    now = timezone.now()
+    if actor is not None and actor.pk != consent.citizen_id:
+        label = _acting_label(citizen=consent.citizen, actor=actor, purpose=consent.purpose, now=now)
+    else:
+        label = consent.citizen.username  # withdrawing is always allowed, minors included
+    consent.withdrawn_at = now
+    consent.withdrawn_by_label = label
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by_label"])
+    return consent
+
+
+@transaction.atomic
+def representation_create(
+    *,
+    representative: Citizen,
+    represented: Citizen,
+    kind: str,
+    valid_until: dt.datetime,
+    purposes: list[str] | None = None,
+    valid_from: dt.datetime | None = None,
+) -> Representation:
+    """Name a guardian (the citizen is under 14) or a carer (the citizen is 60 or older), scoped and expiring."""
+    if kind == Representation.Kind.GUARDIAN and not represented.is_minor:
+        raise DomainError("not_a_minor", _("A guardian may act only for a citizen under 14."))
+    if kind == Representation.Kind.CARER and (_age(represented) or 0) < ELDERLY_AGE:
+        raise DomainError("not_elderly", _("A carer may act only for a citizen aged 60 or over."))
+    codes = sorted(set(purposes or []))
+    unknown = set(codes) - set(Purpose.objects.filter(code__in=codes).values_list("code", flat=True))
+    if unknown:
+        raise DomainError("unknown_purpose", _("No such purpose: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+    representation = Representation(
+        representative=representative, represented=represented, kind=kind, purposes=codes,
+        valid_from=valid_from or timezone.now(), valid_until=valid_until,
+    )
+    representation.full_clean()
+    representation.save()
+    return representation
+
+
+@transaction.atomic
+def representation_revoke(*, representation: Representation) -> Representation:
+    if representation.revoked_at is None:
+        representation.revoked_at = timezone.now()
+        representation.save(update_fields=["revoked_at"])
+    return representation
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Emergencies
+# --------------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def emergency_declare(
+    *,
+    name: str,
+    legal_reference: str,
+    purposes: list[str | Purpose],
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    declared_by: Citizen | ApiClient,
+) -> Emergency:
+    """Declare an emergency. Only purposes whose legal basis is `emergency` may be covered; while it lasts they
+    need no consent, after `ends_at` they need consent again."""
+    label = _approver_label(declared_by)
+    covered = [_purpose(p) for p in purposes]
+    if not covered:
+        raise ValidationError({"purposes": ValidationError(_("Name the purposes the emergency covers."),
+                                                           code="required")})
+    wrong = [p.code for p in covered if p.legal_basis != LegalBasis.EMERGENCY]
+    if wrong:
+        raise DomainError(
+            "purpose_not_emergency",
+            _("These purposes do not rest on an emergency basis: %(codes)s") % {"codes": ", ".join(wrong)},
+        )
+    emergency = Emergency(name=name, legal_reference=legal_reference, starts_at=starts_at, ends_at=ends_at,
+                          declared_by_label=label)
+    emergency.full_clean()
+    emergency.save()
+    emergency.purposes.set(covered)
+    return emergency
+
+
+@transaction.atomic
+def emergency_end(*, emergency: Emergency, at: dt.datetime | None = None) -> Emergency:
+    """End an emergency now (or at `at`, never later than declared)."""
+    at = at or timezone.now()
+    if at < emergency.ends_at:
+        emergency.ends_at = max(at, emergency.starts_at + dt.timedelta(microseconds=1))
+        emergency.save(update_fields=["ends_at"])
+    return emergency
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Retention and receipt keys
+# --------------------------------------------------------------------------------------------------------------
+
+REDACTED = {
+    "organization": None, "organization_slug": "", "requested": [], "categories": [], "basis": "",
+    "outcome": "", "reason": "", "actor_label": "", "request_id": "", "purpose_code": "",
+}
+
+
+def access_log_apply_retention(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Redact every log row older than its purpose's retention, then fold each chain's redacted prefix into
+    the chain anchor and delete it. Verification keeps working (see apps/consent/chain.py)."""
+    now = now or timezone.now()
+    redacted = 0
+    for purpose in Purpose.objects.all():
+        cutoff = now - dt.timedelta(days=purpose.retention_days)
+        with transaction.atomic():
+            redacted += AccessLog.objects.filter(
+                purpose=purpose, created_at__lt=cutoff, redacted_at__isnull=True
+            ).update(redacted_at=now, **REDACTED)
+    # Rows whose purpose is unknown (a denial for an unknown purpose) are kept for the shortest retention.
+    shortest = Purpose.objects.order_by("retention_days").values_list("retention_days", flat=True).first() or 30
+    with transaction.atomic():
+        redacted += AccessLog.objects.filter(
+            purpose__isnull=True, created_at__lt=now - dt.timedelta(days=shortest), redacted_at__isnull=True
+        ).update(redacted_at=now, **REDACTED)
+
+    deleted = 0
+    citizens = AccessLog.objects.filter(redacted_at__isnull=False).values_list("citizen_id", flat=True).distinct()
+    for citizen_id in list(citizens):
+        with transaction.atomic():
+            head = ChainHead.objects.select_for_update().filter(citizen_id=citizen_id).first()
+            if head is None:
+                continue
+            first_live = (
+                AccessLog.objects.filter(citizen_id=citizen_id, redacted_at__isnull=True)
+                .order_by("seq").values_list("seq", flat=True).first()
+            )
+            limit = first_live - 1 if first_live is not None else head.seq
+            last = AccessLog.objects.filter(citizen_id=citizen_id, seq=limit, redacted_at__isnull=False).first()
+            if last is None or limit <= head.anchor_seq:
+                continue
+            deleted += AccessLog.objects.filter(citizen_id=citizen_id, seq__lte=limit).delete()[0]
+            head.anchor_seq, head.anchor_hash = limit, last.hash
+            head.save(update_fields=["anchor_seq", "anchor_hash"])
+    return {"redacted": redacted, "deleted": deleted}
+
+
+@transaction.atomic
+def receipt_key_rotate() -> ReceiptKey:
+    """Retire the active receipt key and create a new one; old receipts still verify against the JWKS."""
+    ReceiptKey.objects.filter(state=ReceiptKey.State.ACTIVE).update(state=ReceiptKey.State.RETIRED)
+    return receipts.active_key()

@@ -1,0 +1,44 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from apps.consent import services
+from apps.identity import services as identity_services
+from apps.identity.models import Citizen, Organization
+
+
+@pytest.fixture
+def bureau_admin(db, make_org):
+    """A data-bureau administrator: the person who approves grants and declares emergencies."""
+    bureau = make_org("data-bureau", Organization.Kind.DEPARTMENT)
+    user = Citizen.objects.create(username="bureau-admin", name="数据局管理员")
+    identity_services.membership_set(user=user, organization=bureau, role="admin")
+    return user
+
+
+@pytest.fixture
+def library(make_org):
+    return make_org("city-library", Organization.Kind.VENUE)
+
+
+@pytest.fixture
+def hospital(make_org):
+    return make_org("city-hospital", Organization.Kind.HOSPITAL)
+
+
+@pytest.fixture
+def grant(bureau_admin):
+    def make(organization, purpose, **kw):
+        return services.access_grant_create(organization=organization, purpose=purpose, approved_by=bureau_admin, **kw)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_citizen):
+    return make_citizen(username="alice", name="李爱丽")
+
+
+def later(**kw):
+    return timezone.now() + dt.timedelta(**kw)
