@@ -7,6 +7,7 @@ The plain number lives only for the length of a request: it is validated, hashed
 import datetime as dt
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 # ISO 7064 MOD 11-2 weights for positions 1..17 and the check character for each remainder.
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+_FORMAT = re.compile(r"^[0-9]{17}[0-9X]$")
 
 # Province-level codes of GB/T 2260 (first two digits).
 PROVINCES = frozenset(
@@ -53,7 +55,7 @@ def parse(raw: str, *, today: dt.date | None = None) -> ResidentId:
     number = (raw or "").strip().upper()
     if len(number) != 18:
         raise ValidationError(_("An ID number has 18 characters."), code="id_length")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not _FORMAT.match(number):  # ASCII only: str.isdigit() would let "²" or full-width digits through
         raise ValidationError(
             _("An ID number is 17 digits followed by a digit or X."), code="id_format"
         )

@@ -37,16 +37,21 @@ def clear_roles(*, user: Citizen, organization: Organization) -> None:
 
 def _clear_cache(user: Citizen) -> None:
     # guardian caches per user object; a stale cache would keep a revoked permission alive.
-    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_guardian_perms_cache"):
         if hasattr(user, attr):
             delattr(user, attr)
 
 
 def user_can(*, user: Citizen, perm: str, organization: Organization) -> bool:
-    return bool(user.is_authenticated and organization.is_active and user.has_perm(perm, organization))
+    # Only people hold staff permissions; an API client (also "authenticated") acts through its scopes.
+    if not isinstance(user, Citizen) or not user.is_authenticated:
+        return False
+    return bool(organization.is_active and user.has_perm(perm, organization))
 
 
 def organizations_for(*, user: Citizen, perm: str = ACT) -> QuerySet[Organization]:
+    if not isinstance(user, Citizen) or not user.is_authenticated:
+        return Organization.objects.none()
     return get_objects_for_user(user, perm, klass=Organization, accept_global_perms=False).filter(
         is_active=True
     )

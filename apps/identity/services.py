@@ -28,9 +28,9 @@ def normalize_phone(raw: str) -> str:
 
 @transaction.atomic
 def citizen_register(
-    *, username: str, name: str, id_number: str, phone: str, password: str
+    *, name: str, id_number: str, phone: str, password: str, username: str = ""
 ) -> Citizen:
-    """Register a citizen under their real name.
+    """Register a citizen under their real name. Without a user name, the normalized phone number is the login.
 
     Raises ValidationError for bad input and Conflict (409) when the ID number or the username/phone is
     taken; the conflict never says which account holds it.
@@ -40,6 +40,7 @@ def citizen_register(
     except ValidationError as exc:
         raise ValidationError({"id_number": exc}) from None
     phone = normalize_phone(phone)
+    username = (username or "").strip() or phone
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ValidationError(_("Enter your real name."), code="required")})
@@ -65,13 +66,17 @@ def citizen_register(
         real_name_method=verdict.method,
     )
     citizen.set_password(password)
-    citizen.full_clean(exclude=["password"])
+    # Uniqueness was checked above; a registration racing this one is settled by the unique indexes below,
+    # not by a second read that could itself race.
+    citizen.full_clean(exclude=["password"], validate_unique=False)
     try:
         with transaction.atomic():
             citizen.save()
     except IntegrityError:
-        # Two registrations racing with the same number: the unique index decides.
-        raise Conflict("already_registered", _("This ID number cannot be registered again.")) from None
+        # Two registrations racing: the unique index decides, and the loser gets the same 409 as any duplicate.
+        if Citizen.objects.filter(id_hash=id_hash).exists():
+            raise Conflict("already_registered", _("This ID number cannot be registered again.")) from None
+        raise Conflict("account_taken", _("This user name or phone number is already in use.")) from None
     return citizen
 
 

@@ -34,7 +34,7 @@ class CitizenRegisterApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         citizen = services.citizen_register(
-            username=fields.get("username") or fields["phone"],
+            username=fields.get("username", ""),
             name=fields["name"],
             id_number=fields["id_number"],
             phone=fields["phone"],

@@ -1,0 +1,332 @@
+"""Registration under a real name: validation, duplicates (incl. a real race), and the number never leaking."""
+
+import logging
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from apps.identity import idnumbers, realname, services
+from apps.identity.models import Citizen, ResidentRecord
+from citycode.errors import Conflict
+from tests.conftest import PASSWORD, valid_id_number
+
+REGISTER = "/api/v1/citizens"
+STANDARD_EXAMPLE = "11010519491231002X"
+
+
+def _body(id_number: str, *, name: str = "张三", phone: str = "13911112222", username: str | None = None) -> dict:
+    body = {"name": name, "id_number": id_number, "phone": phone, "password": PASSWORD}
+    if username:
+        body["username"] = username
+    return body
+
+
+@pytest.fixture
+def full_logs(caplog):
+    """Capture every log record at DEBUG, including Django's own non-propagating loggers and SQL."""
+    names = ["", "django", "django.request", "django.server", "django.db.backends", "apps", "citycode"]
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(lg, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.DEBUG)
+        if lg.name != "root":
+            lg.addHandler(caplog.handler)
+    caplog.handler.setLevel(logging.DEBUG)
+    yield caplog
+    for lg, level in saved:
+        lg.setLevel(level)
+        if lg.name != "root":
+            lg.removeHandler(caplog.handler)
+
+
+def _every_stored_value() -> list[str]:
+    """Every value of every column of every table, as text."""
+    values = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 (introspected names)
+            for row in cursor.fetchall():
+                values.extend(str(v) for v in row if v is not None)
+    return values
+
+
+def _leaks(number: str, text: str) -> bool:
+    text = text.upper()
+    return number[:17] in text  # the first 17 characters determine the whole number
+
+
+# --- happy path -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_citizen_registers_and_sees_only_the_masked_number(api):
+    # When a citizen registers with the standard's example number
+    response = api.post(REGISTER, _body(STANDARD_EXAMPLE, username="zhangsan"), format="json")
+    # Then they are created, verified, and shown only the masked form
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["id_masked"] == "110105********002X"
+    assert data["real_name_verified"] is True
+    assert data["username"] == "zhangsan"
+    assert STANDARD_EXAMPLE[:17] not in response.content.decode()
+    citizen = Citizen.objects.get(username="zhangsan")
+    assert citizen.id_hash == idnumbers.keyed_hash(STANDARD_EXAMPLE)
+    assert str(citizen.birth_date) == "1949-12-31"
+    assert citizen.check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_lower_case_x_registers_as_the_same_number(api):
+    response = api.post(REGISTER, _body(STANDARD_EXAMPLE.lower()), format="json")
+    assert response.status_code == 201
+    assert Citizen.objects.get().id_hash == idnumbers.keyed_hash(STANDARD_EXAMPLE)
+    assert response.json()["id_masked"].endswith("002X")
+
+
+@pytest.mark.django_db
+def test_without_a_username_the_phone_becomes_the_login(api):
+    response = api.post(REGISTER, _body(valid_id_number(), phone="+86 139-1111-2222"), format="json")
+    assert response.status_code == 201
+    assert response.json()["phone"] == "13911112222"
+    assert Citizen.objects.filter(username="13911112222").exists()
+
+
+# --- bad input: 400 with a precise code, nothing written -------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("id_number", "code"),
+    [
+        ("11010519491231002", "id_length"),
+        ("11010519491231002Y", "id_format"),
+        ("99010519491231002X", "id_region"),
+        (valid_id_number(birth="19490230"), "id_birth_date"),
+        (valid_id_number(birth="18991231"), "id_birth_date"),
+        (valid_id_number(birth="20991231"), "id_birth_date"),
+        ("110105194912310021", "id_checksum"),
+    ],
+)
+def test_a_bad_id_number_is_refused_with_its_code(api, id_number, code):
+    response = api.post(REGISTER, _body(id_number), format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["fields"]["id_number"][0]["code"] == code
+    assert not Citizen.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"phone": "12345"}, "phone", "phone_invalid"),
+        ({"name": ""}, "name", "blank"),
+        ({"password": "short"}, "password", "min_length"),
+        ({"password": "83749201745"}, "password", "password_entirely_numeric"),
+        ({"username": "a b"}, "username", "invalid"),
+    ],
+)
+def test_other_bad_fields_are_refused_with_their_code(api, change, field, code):
+    response = api.post(REGISTER, {**_body(valid_id_number()), **change}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"][field][0]["code"] == code
+    assert not Citizen.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_json_is_a_400(api):
+    response = api.generic("POST", REGISTER, "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+
+
+# --- duplicates ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_second_registration_of_a_number_is_409_and_says_nothing_about_the_account(api, make_citizen):
+    # Given two different existing accounts
+    first, second = valid_id_number(sequence="101"), valid_id_number(region="440305", sequence="202")
+    make_citizen(username="first", name="甲", id_number=first)
+    make_citizen(username="second", name="乙", id_number=second, birth="19850615")
+
+    # When someone registers each number again, with fresh user name and phone
+    bodies = []
+    for n, number in enumerate([first, second, first.lower()]):
+        response = api.post(REGISTER, _body(number, name="丙", phone=f"1370000000{n}", username=f"new{n}"),
+                            format="json")
+        assert response.status_code == 409
+        bodies.append(response.content)
+
+    # Then every refusal is byte-for-byte the same, naming no account
+    assert bodies[0] == bodies[1] == bodies[2]
+    error = api.post(REGISTER, _body(first, phone="13700000009"), format="json").json()["error"]
+    assert error["code"] == "already_registered"
+    for leak in ("first", "second", "甲", "乙", first[:17], "139"):
+        assert leak not in bodies[0].decode()
+    assert Citizen.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_taken_username_or_phone_is_409_account_taken(api, make_citizen):
+    make_citizen(username="taken", phone="13911110000")
+    by_name = api.post(REGISTER, _body(valid_id_number(sequence="901"), username="TAKEN"), format="json")
+    by_phone = api.post(REGISTER, _body(valid_id_number(sequence="902"), phone="13911110000"), format="json")
+    assert by_name.status_code == by_phone.status_code == 409
+    assert by_name.json()["error"]["code"] == by_phone.json()["error"]["code"] == "account_taken"
+    assert Citizen.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_registrations_of_one_number_leave_exactly_one_row():
+    # Given PostgreSQL (SQLite serializes writers, so there is no race to lose)
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs PostgreSQL")
+    number = valid_id_number(region="310104", birth="19921212", sequence="777")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def register(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.citizen_register(
+                username=f"racer{n}", name="赛跑", id_number=number, phone=f"1360000000{n}", password=PASSWORD
+            )
+            outcomes.append("created")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        except Exception as exc:
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    # When two threads register the same number at the same moment
+    threads = [threading.Thread(target=register, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # Then exactly one row exists and the loser got the same 409 code as any duplicate
+    assert sorted(outcomes) == ["already_registered", "created"]
+    assert Citizen.objects.filter(id_hash=idnumbers.keyed_hash(number)).count() == 1
+
+
+# --- the full number never leaks ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_full_number_is_in_no_response_no_log_line_and_no_column(api, client, full_logs):
+    number, page_number, bad = STANDARD_EXAMPLE, valid_id_number(region="440305", sequence="555"), None
+    bad = number[:17] + "0"  # wrong check character
+    seen: list[str] = []
+
+    with CaptureQueriesContext(connection) as queries:  # also turns on SQL logging (django.db.backends)
+        # When a citizen registers through the API, then someone retries the same number, then a bad one
+        for body in (_body(number, username="api1"), _body(number.lower(), phone="13700000001"), _body(bad)):
+            seen.append(api.post(REGISTER, body, format="json").content.decode())
+        # And another registers through the page, then retries (refused: the form is shown again)
+        form = {"name": "李四", "id_number": page_number, "phone": "13822223333", "username": "page1",
+                "password": PASSWORD}
+        seen.append(client.post("/register/", form, follow=True).content.decode())
+        client.logout()
+        seen.append(client.post("/register/", {**form, "username": "page2", "phone": "13822224444"}).content.decode())
+        # And the signed-in citizen reads their profile
+        _token, plain = services.auth_token_issue(user=Citizen.objects.get(username="api1"))
+        seen.append(api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {plain}").content.decode())
+
+    assert Citizen.objects.filter(username__in=["api1", "page1"]).count() == 2
+    assert any("110105********002X" in body for body in seen)
+    assert len(full_logs.records) > 0 and len(queries) > 0
+    log_lines = [record.getMessage() for record in full_logs.records] + [full_logs.text]
+    for secret in (number, page_number, bad):
+        # Then no response carries it
+        assert not any(_leaks(secret, body) for body in seen)
+        # Nor any log line, SQL included
+        assert not any(_leaks(secret, line) for line in log_lines)
+        assert not any(_leaks(secret, q["sql"]) for q in queries.captured_queries)
+        # Nor any column of any table
+        assert not any(_leaks(secret, value) for value in _every_stored_value())
+
+
+# --- the pluggable real-name verifier --------------------------------------------------------------------
+
+
+class RecordingVerifier:
+    """A verifier plugged in through settings, as the public-security check would be."""
+
+    calls: list[tuple[str, str]] = []
+
+    def verify(self, *, name, resident_id):
+        RecordingVerifier.calls.append((name, resident_id.masked))
+        if name == "冒名":
+            return realname.Verdict(ok=False, method="test-police", reason="name_mismatch")
+        return realname.Verdict(ok=True, method="test-police")
+
+
+@pytest.mark.django_db
+def test_the_verifier_is_chosen_by_settings(api, settings):
+    # Given the real-name verifier setting points at another implementation
+    settings.CITYCODE_REALNAME_VERIFIER = "tests.identity.test_registration.RecordingVerifier"
+    RecordingVerifier.calls.clear()
+    # When a citizen registers, Then that verifier decides, and its method is recorded
+    ok = api.post(REGISTER, _body(STANDARD_EXAMPLE, name="真名"), format="json")
+    assert ok.status_code == 201
+    assert Citizen.objects.get().real_name_method == "test-police"
+    assert RecordingVerifier.calls == [("真名", "110105********002X")]
+    # And its refusal is a 400 real_name_mismatch with nothing written
+    refused = api.post(REGISTER, _body(valid_id_number(sequence="313"), name="冒名", phone="13700000002"),
+                       format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "real_name_mismatch"
+    assert Citizen.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_default_verifier_checks_the_name_against_the_local_registry(api):
+    # Given the local registry knows the number under another name
+    services.resident_record_upsert(id_number=STANDARD_EXAMPLE, name="李四")
+    # When someone registers it under a different name, Then it is refused
+    refused = api.post(REGISTER, _body(STANDARD_EXAMPLE, name="张三"), format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "real_name_mismatch"
+    assert not Citizen.objects.exists()
+    # When registered under the registry's name, Then it passes as a registry match
+    assert api.post(REGISTER, _body(STANDARD_EXAMPLE, name=" 李四 "), format="json").status_code == 201
+    assert Citizen.objects.get().real_name_method == "registry"
+    assert ResidentRecord.objects.get().id_hash == idnumbers.keyed_hash(STANDARD_EXAMPLE)
+
+
+@pytest.mark.django_db
+def test_an_unknown_number_passes_on_checksum_unless_strict(api, settings):
+    # Given the lenient default, an unknown but valid number passes on its checksum
+    assert api.post(REGISTER, _body(STANDARD_EXAMPLE), format="json").status_code == 201
+    assert Citizen.objects.get().real_name_method == "checksum"
+    # Given strict mode, an unknown number is refused
+    settings.CITYCODE_REALNAME_REGISTRY_STRICT = True
+    other = valid_id_number(sequence="404")
+    refused = api.post(REGISTER, _body(other, phone="13700000003"), format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "real_name_mismatch"
+    # And once the registry knows it, the same registration passes
+    services.resident_record_upsert(id_number=other, name="张三")
+    assert api.post(REGISTER, _body(other, phone="13700000003"), format="json").status_code == 201
+    assert Citizen.objects.count() == 2
+
+
+# --- the registration page ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_page_refuses_a_duplicate_with_a_form_error_and_no_echo(client, make_citizen):
+    make_citizen(id_number=STANDARD_EXAMPLE)
+    form = {"name": "张三", "id_number": STANDARD_EXAMPLE, "phone": "13822225555", "username": "dup",
+            "password": PASSWORD}
+    response = client.post("/register/", form)
+    assert response.status_code == 400
+    assert 'data-testid="form-error"' in response.content.decode()
+    assert STANDARD_EXAMPLE[:17] not in response.content.decode()
+    assert not Citizen.objects.filter(username="dup").exists()
