@@ -45,3 +45,12 @@ class MembershipOutput(serializers.Serializer):
 
 class MeOutput(CitizenOutput):
     memberships = MembershipOutput(many=True, source="memberships_list")
+
+
+class ApiClientOutput(serializers.Serializer):
+    organization = serializers.SlugField(source="organization.slug")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    device_id = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    key_prefix = serializers.CharField()

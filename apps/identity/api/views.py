@@ -9,9 +9,9 @@ from rest_framework.views import APIView
 from citycode.errors import DomainError
 
 from .. import selectors, services
-from ..permissions import IsCitizen
+from ..permissions import IsApiClient, IsCitizen
 from ..throttles import LoginThrottle, RegisterThrottle
-from .serializers import CitizenOutput, MeOutput, RegisterInput, TokenInput, TokenOutput
+from .serializers import ApiClientOutput, CitizenOutput, MeOutput, RegisterInput, TokenInput, TokenOutput
 
 
 class CitizenRegisterApi(APIView):
@@ -76,3 +76,13 @@ class MeApi(APIView):
         citizen = request.user
         citizen.memberships_list = selectors.memberships_for(user=citizen)
         return Response(MeOutput(citizen).data)
+
+
+class ApiClientMeApi(APIView):
+    """Lets a machine check its key: which organization, device and scopes it carries."""
+
+    permission_classes = [IsApiClient]
+
+    @extend_schema(responses={200: ApiClientOutput}, tags=["identity"], summary="The calling API client")
+    def get(self, request):
+        return Response(ApiClientOutput(request.auth).data)
