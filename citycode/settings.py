@@ -35,7 +35,14 @@ if not CITYCODE_KEY_ENCRYPTION_KEY:
         raise ImproperlyConfigured("CITYCODE_KEY_ENCRYPTION_KEY is required unless DEBUG=true.")
     CITYCODE_KEY_ENCRYPTION_KEY = "dev-only-key-encryption-key"
 
-CITYCODE_ISSUER = env_str("CITYCODE_ISSUER", "citycode.local")
+# Issuer of this city's signed codes; it sits in every token, so keep it short (the city code must fit 200
+# characters). Peer cities recognise each other's keys per issuer.
+CITYCODE_ISSUER = env_str("CITYCODE_ISSUER", "CC")
+# Token signing keys: ES256 or EdDSA; active (signing) for ACTIVE_DAYS, then published while retiring for
+# RETIRING_DAYS (at least the longest token lifetime), then retired (see apps/codes/services.py).
+CITYCODE_KEY_ALGORITHM = env_str("CITYCODE_KEY_ALGORITHM", "ES256")
+CITYCODE_KEY_ACTIVE_DAYS = env_int("CITYCODE_KEY_ACTIVE_DAYS", 30)
+CITYCODE_KEY_RETIRING_DAYS = env_int("CITYCODE_KEY_RETIRING_DAYS", 400)
 CITYCODE_PUBLIC_URL = env_str("CITYCODE_PUBLIC_URL", "http://127.0.0.1:8000")
 CITYCODE_REALNAME_VERIFIER = env_str(
     "CITYCODE_REALNAME_VERIFIER", "apps.identity.realname.LocalRegistryVerifier"
@@ -57,6 +64,7 @@ INSTALLED_APPS = [
     "guardian",
     "apps.identity",
     "apps.consent",
+    "apps.codes",
 ]
 
 # Code types that city departments plug in (apps/<department>, see apps/codes/plugin_api.py). Only apps on this
@@ -196,6 +204,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["codes-rotate-issuer-keys"] = {"task": "codes.rotate_issuer_keys", "schedule": 3600.0}
 
 LOGGING = {
     "version": 1,

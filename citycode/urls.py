@@ -2,15 +2,19 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.codes.api import public_urls
+
 from .errors import json_error_view
 from .healthz import healthz
 
 api_v1 = [
     path("", include("apps.identity.api.urls")),
+    path("", include("apps.codes.api.public_urls")),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("", include(public_urls.well_known_urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,24 @@
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+from .plugin_api import CodeTypeAppConfig
+
+
+class CodesConfig(CodeTypeAppConfig):
+    """Core of the codes: token format, keys, trust list, status lists; registers the built-in city code."""
+
+    name = "apps.codes"
+    label = "codes"
+    verbose_name = _("Codes")
+    code_types = ["apps.codes.city.CityCodeType"]
+
+    def ready(self) -> None:
+        super().ready()  # registers the city code
+        post_migrate.connect(_sync_code_type_catalogue, sender=self, dispatch_uid="codes.code_type_catalogue_sync")
+
+
+def _sync_code_type_catalogue(sender, **kwargs) -> None:
+    """Thin post_migrate hook: the code types' declared purposes and categories into the consent catalogue."""
+    from .services import code_type_catalogue_sync
+
+    code_type_catalogue_sync()

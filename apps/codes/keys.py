@@ -1,0 +1,119 @@
+"""Issuer key material: generation, JWK form and kid, encryption at rest, and the in-process signer cache.
+
+Private keys are stored only encrypted: AES-256-GCM under a key derived by HKDF-SHA256 from
+``settings.CITYCODE_KEY_ENCRYPTION_KEY`` (info ``citycode/issuer-keys/v1``), with a fresh 12-byte nonce per
+key and the kid as associated data (a ciphertext moved to another row does not decrypt). Decrypted keys
+are cached in-process by kid, so signing does not pay for decryption and key parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from functools import lru_cache
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+from .tokens import ES256, Signer, b64u
+
+KID_BYTES = 6  # 6 bytes of the RFC 7638 thumbprint -> 8 base64url characters
+SUB_BYTES = 9  # 9 HMAC bytes -> 12 base64url characters
+_NONCE = 12
+
+
+def _derive(info: bytes) -> bytes:
+    secret = settings.CITYCODE_KEY_ENCRYPTION_KEY.encode("utf-8")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"citycode", info=info).derive(secret)
+
+
+@lru_cache(maxsize=4)
+def _wrapping_key(secret_fingerprint: str) -> AESGCM:
+    return AESGCM(_derive(b"citycode/issuer-keys/v1"))
+
+
+@lru_cache(maxsize=4)
+def _pseudonym_key(secret_fingerprint: str) -> bytes:
+    return _derive(b"citycode/pseudonyms/v1")
+
+
+def _fingerprint() -> str:
+    # The caches follow the setting (tests may override it); the fingerprint never leaves the process.
+    return hashlib.sha256(settings.CITYCODE_KEY_ENCRYPTION_KEY.encode("utf-8")).hexdigest()
+
+
+def generate(alg: str) -> Any:
+    if alg == ES256:
+        return ec.generate_private_key(ec.SECP256R1())
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+def public_jwk(private_or_public: Any) -> dict[str, str]:
+    """The public JWK (RFC 7517) members that define the key: kty, crv, x (and y for EC)."""
+    public = private_or_public.public_key() if hasattr(private_or_public, "public_key") else private_or_public
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        numbers = public.public_numbers()
+        return {"kty": "EC", "crv": "P-256", "x": b64u(numbers.x.to_bytes(32, "big")),
+                "y": b64u(numbers.y.to_bytes(32, "big"))}
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"kty": "OKP", "crv": "Ed25519", "x": b64u(raw)}
+
+
+def thumbprint(jwk: dict[str, Any]) -> bytes:
+    """RFC 7638 JWK thumbprint: SHA-256 of the required members, sorted, no whitespace."""
+    required = ("crv", "kty", "x", "y") if jwk["kty"] == "EC" else ("crv", "kty", "x")
+    canonical = json.dumps({name: jwk[name] for name in required}, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).digest()
+
+
+def kid_for(jwk: dict[str, Any]) -> str:
+    return b64u(thumbprint(jwk)[:KID_BYTES])
+
+
+def encrypt_private_key(private_key: Any, *, kid: str) -> bytes:
+    der = private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    nonce = os.urandom(_NONCE)
+    return nonce + _wrapping_key(_fingerprint()).encrypt(nonce, der, kid.encode("ascii"))
+
+
+def decrypt_private_key(blob: bytes, *, kid: str) -> Any:
+    blob = bytes(blob)
+    der = _wrapping_key(_fingerprint()).decrypt(blob[:_NONCE], blob[_NONCE:], kid.encode("ascii"))
+    return serialization.load_der_private_key(der, password=None)
+
+
+_signers: dict[str, Signer] = {}
+
+
+def signer_for(*, kid: str, alg: str, encrypted: bytes, not_after: int) -> Signer:
+    """The decrypted signer for a key, cached in-process by kid (a kid's key material never changes)."""
+    signer = _signers.get(kid)
+    if signer is None or signer.not_after != not_after:
+        signer = Signer(kid=kid, alg=alg, private_key=decrypt_private_key(encrypted, kid=kid), not_after=not_after)
+        _signers[kid] = signer
+    return signer
+
+
+def cached_signer(kid: str) -> Signer | None:
+    return _signers.get(kid)
+
+
+def forget_signer(kid: str) -> None:
+    _signers.pop(kid, None)
+
+
+def pseudonym(*, code_type: str, citizen_pk: Any) -> str:
+    """The pairwise subject of a citizen for one code type: truncated HMAC-SHA256, base64url.
+
+    Different code types give unlinkable subjects; only the server (holding the table and the key)
+    can map a subject back to the citizen.
+    """
+    digest = hmac.new(_pseudonym_key(_fingerprint()), f"{code_type}:{citizen_pk}".encode(), hashlib.sha256).digest()
+    return b64u(digest[:SUB_BYTES])

@@ -1,0 +1,110 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .tokens import ALGORITHMS
+
+
+class IssuerKey(models.Model):
+    """One signing key of this city. Lifecycle: active (signs) -> retiring (published, no longer signs,
+    its tokens still verify) -> retired (unpublished; the encrypted private key is wiped)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        RETIRING = "retiring", _("retiring")
+        RETIRED = "retired", _("retired")
+
+    issuer = models.CharField(max_length=32)
+    kid = models.CharField(max_length=16, unique=True)
+    alg = models.CharField(max_length=8, choices=[(a, a) for a in ALGORITHMS])
+    public_jwk = models.JSONField()
+    # nonce || AES-256-GCM(PKCS#8 DER); empty once retired. Never plain text.
+    private_key_encrypted = models.BinaryField(editable=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    not_before = models.DateTimeField()
+    rotate_after = models.DateTimeField(help_text=_("When the key stops signing and starts retiring."))
+    not_after = models.DateTimeField(help_text=_("End of validity: no token signed by it expires later."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issuer key")
+        verbose_name_plural = _("issuer keys")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer"], condition=Q(status="active"), name="codes_one_active_key"),
+            models.CheckConstraint(condition=Q(not_before__lt=models.F("not_after")), name="codes_key_validity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer}/{self.kid} ({self.status})"
+
+    def clean(self) -> None:
+        if self.rotate_after and self.not_after and self.rotate_after > self.not_after:
+            raise ValidationError({"rotate_after": ValidationError(_("Must not be after the end of validity."),
+                                                                   code="invalid")})
+
+
+class PeerKey(models.Model):
+    """A public key of a peer city, imported from its signed trust list (mutual recognition)."""
+
+    issuer = models.CharField(max_length=32)
+    kid = models.CharField(max_length=64)
+    alg = models.CharField(max_length=8, choices=[(a, a) for a in ALGORITHMS])
+    public_jwk = models.JSONField()
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    source = models.CharField(max_length=500, blank=True)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("peer city key")
+        verbose_name_plural = _("peer city keys")
+        constraints = [models.UniqueConstraint(fields=["issuer", "kid"], name="codes_peer_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.issuer}/{self.kid}"
+
+
+class StatusList(models.Model):
+    """The revocation bitstring of one code type (its list id is the code type key); it also hands out
+    the next free index."""
+
+    code_type = models.CharField(max_length=32, unique=True)
+    issuer = models.CharField(max_length=32)
+    next_index = models.PositiveIntegerField(default=0)
+    bits = models.BinaryField(default=b"", editable=False)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("status list")
+        verbose_name_plural = _("status lists")
+
+    def __str__(self) -> str:
+        return f"status list {self.code_type} v{self.version}"
+
+
+class Subject(models.Model):
+    """A citizen's pairwise pseudonym (``sub``) for one code type, and their index in its status list.
+
+    Created on the first issue and reused by every later one, so rotation never allocates again."""
+
+    code_type = models.CharField(max_length=32)
+    sub = models.CharField(max_length=32)
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="code_subjects")
+    status_index = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("code subject")
+        verbose_name_plural = _("code subjects")
+        constraints = [
+            models.UniqueConstraint(fields=["code_type", "sub"], name="codes_subject_sub_unique"),
+            models.UniqueConstraint(fields=["code_type", "citizen"], name="codes_subject_citizen_unique"),
+            models.UniqueConstraint(fields=["code_type", "status_index"], name="codes_subject_index_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code_type}:{self.sub}"

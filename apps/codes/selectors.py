@@ -1,0 +1,196 @@
+"""Reads for codes: subjects, the published key documents, and live verification.
+
+The published documents (JWKS, trust list, status lists) are cached in the Django cache and dropped by
+the services that change them (on commit); the parsed :class:`~apps.codes.tokens.TrustList` and
+:class:`~apps.codes.tokens.StatusLists` are memoised in-process per document version, so ``verify_live``
+costs one cache read per structure, never a key parse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from . import services, statuslists, tokens, trust
+from .models import IssuerKey, PeerKey, StatusList, Subject
+
+DOCUMENT_CACHE_SECONDS = 60
+_PUBLISHED = (IssuerKey.Status.ACTIVE, IssuerKey.Status.RETIRING)
+
+
+def citizen_for_subject(*, code_type: str, sub: str) -> Any | None:
+    """The citizen behind a token's ``sub`` for that code type, or None."""
+    subject = Subject.objects.select_related("citizen").filter(code_type=code_type, sub=sub).first()
+    return subject.citizen if subject is not None else None
+
+
+def subject_for(*, citizen: Any, code_type: str) -> Subject | None:
+    return Subject.objects.filter(code_type=code_type, citizen=citizen).first()
+
+
+def _epoch(moment: dt.datetime) -> int:
+    return int(moment.timestamp())
+
+
+def issuer_keys_published() -> list[IssuerKey]:
+    return list(IssuerKey.objects.filter(issuer=services.issuer(), status__in=_PUBLISHED).order_by("-not_before"))
+
+
+def jwks() -> dict[str, Any]:
+    """RFC 7517 key set of this city's active and retiring keys."""
+    return {"keys": [{**key.public_jwk, "kid": key.kid, "alg": key.alg, "use": "sig"}
+                     for key in issuer_keys_published()]}
+
+
+def _own_key_entries() -> list[dict[str, Any]]:
+    return [trust.key_entry(issuer=key.issuer, kid=key.kid, alg=key.alg, jwk=key.public_jwk,
+                            not_before=_epoch(key.not_before), not_after=_epoch(key.not_after), status=key.status)
+            for key in issuer_keys_published()]
+
+
+def _peer_key_entries() -> list[dict[str, Any]]:
+    return [trust.key_entry(issuer=key.issuer, kid=key.kid, alg=key.alg, jwk=key.public_jwk,
+                            not_before=_epoch(key.not_before), not_after=_epoch(key.not_after), status="peer")
+            for key in PeerKey.objects.order_by("issuer", "kid")]
+
+
+def _trust_bundle() -> dict[str, Any]:
+    """{"payload", "document" (signed JWS), "etag"}; cached until a rotation or import drops it."""
+    bundle = cache.get(services.TRUST_CACHE_KEY)
+    if bundle is None:
+        signer = services.issuer_key_active()  # creates the first key lazily, so the list is never unsigned
+        payload = trust.trust_list_payload(issuer=services.issuer(), issued_at=_epoch(timezone.now()),
+                                           keys=_own_key_entries() + _peer_key_entries())
+        digest = hashlib.sha256(json.dumps(payload["keys"], sort_keys=True).encode()).hexdigest()[:32]
+        bundle = {"payload": payload, "etag": f'"{digest}"',
+                  "document": trust.sign_document(payload, signer=signer, typ=trust.TRUST_LIST_TYP)}
+        cache.set(services.TRUST_CACHE_KEY, bundle, DOCUMENT_CACHE_SECONDS)
+    return bundle
+
+
+def trust_list_document() -> tuple[dict[str, str], str]:
+    """This city's signed trust list (flattened JWS) and its ETag."""
+    bundle = _trust_bundle()
+    return bundle["document"], bundle["etag"]
+
+
+def trust_list_payload() -> dict[str, Any]:
+    return _trust_bundle()["payload"]
+
+
+_trust_lists: dict[str, tokens.TrustList] = {}
+
+
+def live_trust_list() -> tokens.TrustList:
+    bundle = _trust_bundle()
+    parsed = _trust_lists.get(bundle["etag"])
+    if parsed is None:
+        if len(_trust_lists) > 16:
+            _trust_lists.clear()
+        parsed = _trust_lists[bundle["etag"]] = tokens.TrustList.from_json(bundle["payload"])
+    return parsed
+
+
+def _status_rows() -> dict[str, tuple[int, bytes, int, int]]:
+    """code type -> (version, bits, size, updated_at) for every status list; cached until a change."""
+    rows = cache.get(services.STATUS_CACHE_KEY)
+    if rows is None:
+        rows = {row.code_type: (row.version, bytes(row.bits), row.next_index, _epoch(row.updated_at))
+                for row in StatusList.objects.all()}
+        cache.set(services.STATUS_CACHE_KEY, rows, DOCUMENT_CACHE_SECONDS)
+    return rows
+
+
+def status_list_document(*, list_id: str) -> tuple[dict[str, str], str] | None:
+    """The signed status list of a code type (flattened JWS) and its ETag, or None if there is none."""
+    row = _status_rows().get(list_id)
+    if row is None:
+        return None
+    version, bits, size, updated_at = row
+    signer = services.issuer_key_active()
+    cache_key = f"codes:status-doc:{list_id}:{version}:{signer.kid}"
+    document = cache.get(cache_key)
+    if document is None:
+        payload = statuslists.payload(issuer=services.issuer(), list_id=list_id, bits=bits, size=size,
+                                      version=version, updated_at=updated_at)
+        document = trust.sign_document(payload, signer=signer, typ=trust.STATUS_LIST_TYP)
+        cache.set(cache_key, document, DOCUMENT_CACHE_SECONDS)
+    return document, f'"{list_id}-{version}-{signer.kid}"'
+
+
+_status_sets: dict[tuple, tokens.StatusLists] = {}
+
+
+def live_status_lists() -> tokens.StatusLists:
+    rows = _status_rows()
+    own = services.issuer()
+    version_key = (own, *sorted((code_type, row[0], row[2]) for code_type, row in rows.items()))
+    parsed = _status_sets.get(version_key)
+    if parsed is None:
+        if len(_status_sets) > 16:
+            _status_sets.clear()
+        parsed = _status_sets[version_key] = tokens.StatusLists.of(
+            tokens.StatusList(issuer=own, list_id=code_type, bits=row[1], version=row[0])
+            for code_type, row in rows.items())
+    return parsed
+
+
+def verify_live(*, token: str, expected_type: str | None = None,
+                now: dt.datetime | None = None) -> tokens.VerifiedToken:
+    """Verify a token against the live trust list and this city's status lists (both cached briefly).
+
+    Own tokens are checked fail-closed against their status list; a peer city's tokens against theirs
+    only when held (peer status lists are not imported yet). Raises ``tokens.VerificationFailed``.
+    """
+    status_lists = live_status_lists()
+    verified = tokens.verify(token, trust_list=live_trust_list(), status_lists=status_lists, now=now,
+                             expected_type=expected_type)
+    if verified.issuer == services.issuer() and status_lists.get(verified.issuer, verified.code_type) is None:
+        # Every own subject has a status-list row (created with its index): a missing one is an anomaly.
+        raise tokens.VerificationFailed("revoked", "no status list")
+    return verified
+
+
+# --- plugin side: code listing and scan ---
+
+from dataclasses import dataclass  # noqa: E402
+
+from django.utils.translation import gettext as _  # noqa: E402
+
+from citycode.errors import DomainError, NotFound  # noqa: E402
+
+from . import qr as qr_images  # noqa: E402
+
+QR_CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+@dataclass(frozen=True)
+class QrImage:
+    body: bytes
+    content_type: str
+    max_age: int  # seconds the token has left; the image is useless after that
+
+
+def held_code_qr(*, citizen, code_type: str, token: str, image_format: str) -> QrImage:
+    """The QR image of one of the citizen's own tokens (qr.render_* cache each token's image in-process).
+
+    The token must verify as this type and belong to this citizen, so the endpoint cannot be used to draw
+    (or probe) anyone else's codes.
+    """
+    try:
+        verified = verify_live(token=token, expected_type=code_type)
+    except tokens.VerificationFailed as exc:
+        raise DomainError(exc.reason, _("The code was refused (%(reason)s).") % {"reason": exc.reason}) from None
+    owner = citizen_for_subject(code_type=code_type, sub=verified.sub)
+    if owner is None or owner.pk != citizen.pk:
+        raise NotFound("code_not_held", _("You do not hold this code."))
+    max_age = max(1, int((verified.expires_at - timezone.now()).total_seconds()))
+    body = qr_images.render_svg(token) if image_format == "svg" else qr_images.render_png(token)
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return QrImage(body=body, content_type=QR_CONTENT_TYPES[image_format], max_age=max_age)

@@ -1,0 +1,454 @@
+"""The citycode token format, and its offline verification — pure functions, no database, no network.
+
+Layout (the EU Digital COVID Certificate chain, made compact)::
+
+    claims (CBOR map, RFC 8392 CWT)
+      -> COSE_Sign1 (RFC 9052), CBOR tag 18, protected header {1: alg, 4: kid}, unprotected {}
+      -> zlib, only when that makes the bytes shorter
+      -> Base45 (RFC 9285)
+      -> prefix "CC1:" (uncompressed COSE) or "CZ1:" (zlib-compressed COSE)
+
+Claims (CBOR map keys):
+
+    ====  ===========  ===========================================================================
+    key   name         value
+    ====  ===========  ===========================================================================
+     1    iss          issuer, e.g. "CC" (settings.CITYCODE_ISSUER); keys are trusted per issuer
+     2    sub          pairwise pseudonym per (citizen, code type): base64url of 9 HMAC bytes
+     4    exp          expiry, seconds since the epoch
+     6    iat          issued at, seconds since the epoch
+    -1    code type    the code type key, e.g. "city"
+    -2    claims       the code type's compact claims (a map); omitted when empty
+    -3    status idx   index of the subject's bit in the code type's status list (revocation)
+    ====  ===========  ===========================================================================
+
+``kid`` (protected header 4) is the first 6 bytes of the key's RFC 7638 JWK thumbprint, base64url-encoded:
+8 ASCII characters, and the COSE ``kid`` bytes are exactly the UTF-8 of the JWKS ``kid`` string, so any COSE
+library verifies a token with nothing but ``/.well-known/jwks.json``. A short kid can collide: like a DCC
+verifier, :func:`verify` tries every trusted key that carries it.
+
+The COSE envelope is built and parsed by pycose (``Sign1Message``); the signature itself is computed and
+checked with ``cryptography`` on pycose's ``Sig_structure``, because pycose's own ECDSA goes through the
+pure-Python ``ecdsa`` package (about 50 times slower than OpenSSL).
+
+Base45: the encoding is RFC 9285, identical to the ``base45`` package (tests compare the two on random
+input); this module uses table-driven code because the package's per-character loop alone cost more
+than the ES256 signature it encodes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import struct
+import time
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from pycose.algorithms import EdDSA, Es256
+from pycose.headers import KID, Algorithm
+from pycose.messages import Sign1Message
+
+PREFIX_RAW = "CC1:"
+PREFIX_ZLIB = "CZ1:"
+PREFIX_LEN = 4
+
+CLAIM_ISS = 1
+CLAIM_SUB = 2
+CLAIM_EXP = 4
+CLAIM_IAT = 6
+CLAIM_TYPE = -1
+CLAIM_CLAIMS = -2
+CLAIM_STATUS = -3
+
+ES256 = "ES256"
+EDDSA = "EdDSA"
+ALGORITHMS = (ES256, EDDSA)
+_COSE_ALG = {ES256: Es256, EDDSA: EdDSA}
+_ALG_BY_ID = {Es256.identifier: ES256, EdDSA.identifier: EDDSA}
+
+# A compressed token never inflates beyond this: a bomb is refused as bad_encoding.
+MAX_INFLATED = 8192
+# Below this payload size the 6-byte zlib frame and the incompressible signature make a gain impossible.
+ZLIB_MIN_PAYLOAD = 48
+
+REASONS = (
+    "bad_prefix",
+    "bad_encoding",
+    "unknown_kid",
+    "bad_signature",
+    "expired",
+    "not_yet_valid",
+    "revoked",
+    "wrong_type",
+)
+
+
+class VerificationFailed(Exception):
+    """A token was refused; ``reason`` is one of :data:`REASONS`."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        assert reason in REASONS, reason
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+# -- Base45 (RFC 9285) -----------------------------------------------------------------------------------
+
+B45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_B45_PAIR = [B45_ALPHABET[x % 45] + B45_ALPHABET[(x // 45) % 45] + B45_ALPHABET[x // 2025] for x in range(65536)]
+_B45_ONE = [B45_ALPHABET[x % 45] + B45_ALPHABET[x // 45] for x in range(256)]
+# Each character maps to its value; every other byte to 0xFF, found with one bytes.find.
+_B45_VALUES = bytes(B45_ALPHABET.index(chr(c)) if chr(c) in B45_ALPHABET else 0xFF for c in range(256))
+
+
+def b45encode(data: bytes) -> str:
+    pairs = len(data) // 2
+    text = "".join([_B45_PAIR[x] for x in struct.unpack(f">{pairs}H", data[: 2 * pairs])])
+    return text + _B45_ONE[data[-1]] if len(data) & 1 else text
+
+
+def b45decode(text: str) -> bytes:
+    """Decode RFC 9285 Base45; raises ValueError on any character or group outside the alphabet's range."""
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        raise ValueError("non-ASCII character") from None
+    values = raw.translate(_B45_VALUES)
+    if values.find(b"\xff") != -1:
+        raise ValueError("character outside the Base45 alphabet")
+    size = len(values)
+    tail = size % 3
+    if tail == 1:
+        raise ValueError("Base45 length")
+    full = size - tail
+    words = [a + 45 * b + 2025 * c for a, b, c in zip(values[0:full:3], values[1:full:3], values[2:full:3], strict=True)]
+    if words and max(words) > 0xFFFF:
+        raise ValueError("Base45 group out of range")
+    out = struct.pack(f">{len(words)}H", *words)
+    if tail:
+        last = values[-2] + 45 * values[-1]
+        if last > 0xFF:
+            raise ValueError("Base45 group out of range")
+        out += bytes((last,))
+    return out
+
+
+# -- keys ------------------------------------------------------------------------------------------------
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64u_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def public_key_from_jwk(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey:
+    """A ``cryptography`` public key from a P-256 (EC) or Ed25519 (OKP) JWK; ValueError otherwise."""
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    if kty == "EC" and crv == "P-256":
+        x, y = b64u_decode(jwk["x"]), b64u_decode(jwk["y"])
+        if len(x) != 32 or len(y) != 32:
+            raise ValueError("P-256 coordinates must be 32 bytes")
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+    if kty == "OKP" and crv == "Ed25519":
+        return ed25519.Ed25519PublicKey.from_public_bytes(b64u_decode(jwk["x"]))
+    raise ValueError(f"unsupported key type {kty}/{crv}")
+
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+def raw_sign(private_key: Any, alg: str, data: bytes) -> bytes:
+    """The COSE signature bytes: r||s (64 bytes) for ES256, the 64-byte signature for EdDSA."""
+    if alg == ES256:
+        r, s = decode_dss_signature(private_key.sign(data, _ECDSA_SHA256))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return private_key.sign(data)
+
+
+def raw_verify(public_key: Any, alg: str, signature: bytes, data: bytes) -> bool:
+    try:
+        if alg == ES256:
+            if len(signature) != 64:
+                return False
+            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+            public_key.verify(der, data, _ECDSA_SHA256)
+        else:
+            public_key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What issuing needs of a key: the decrypted private key, its kid, algorithm and validity end."""
+
+    kid: str
+    alg: str
+    private_key: Any
+    not_after: int  # seconds since the epoch; a token's exp never goes beyond it
+    protected: bytes = field(default=b"", repr=False)  # the encoded protected header, computed once
+
+    def __post_init__(self) -> None:
+        if not self.protected:
+            header = Sign1Message(phdr={Algorithm: _COSE_ALG[self.alg], KID: self.kid.encode("ascii")})
+            object.__setattr__(self, "protected", header.phdr_encoded)
+
+
+# -- encoding --------------------------------------------------------------------------------------------
+
+
+def encode(*, signer: Signer, issuer: str, sub: str, code_type: str, iat: int, exp: int, status_index: int,
+           claims: Mapping[str, Any] | None = None) -> str:
+    """Sign the claims and return the token text. ``exp`` is clamped to the key's validity."""
+    payload_map: dict[int, Any] = {
+        CLAIM_ISS: issuer,
+        CLAIM_SUB: sub,
+        CLAIM_EXP: min(exp, signer.not_after),
+        CLAIM_IAT: iat,
+        CLAIM_TYPE: code_type,
+    }
+    if claims:
+        payload_map[CLAIM_CLAIMS] = dict(claims)
+    payload_map[CLAIM_STATUS] = status_index
+    payload = cbor2.dumps(payload_map)
+    message = Sign1Message(phdr_encoded=signer.protected, payload=payload)
+    message.signature = raw_sign(signer.private_key, signer.alg, message._create_sig_structure())
+    cose = message.encode(tag=True, sign=False)
+    if len(payload) >= ZLIB_MIN_PAYLOAD:
+        packed = zlib.compress(cose, 9)
+        if len(packed) < len(cose):
+            return PREFIX_ZLIB + b45encode(packed)
+    return PREFIX_RAW + b45encode(cose)
+
+
+def token_fields(token: str) -> dict[int, Any]:
+    """The claims of a token without any check (for tooling and tests only; never trust them)."""
+    return cbor2.loads(_decode_message(token).payload)
+
+
+def _decode_message(token: str) -> Sign1Message:
+    if not isinstance(token, str):
+        raise VerificationFailed("bad_prefix", "not text")
+    prefix = token[:PREFIX_LEN]
+    if prefix != PREFIX_RAW and prefix != PREFIX_ZLIB:
+        raise VerificationFailed("bad_prefix", repr(prefix))
+    try:
+        data = b45decode(token[PREFIX_LEN:])
+    except ValueError as exc:
+        raise VerificationFailed("bad_encoding", f"base45: {exc}") from None
+    if prefix == PREFIX_ZLIB:
+        try:
+            inflater = zlib.decompressobj()
+            data = inflater.decompress(data, MAX_INFLATED)
+            if inflater.unconsumed_tail or not inflater.eof:
+                raise zlib.error("truncated or too large")
+        except zlib.error as exc:
+            raise VerificationFailed("bad_encoding", f"zlib: {exc}") from None
+    try:
+        message = Sign1Message.decode(data)
+    except Exception as exc:  # pycose raises a zoo of types (TypeError, KeyError, CBORDecodeError, ...)
+        raise VerificationFailed("bad_encoding", f"cose: {type(exc).__name__}") from None
+    if not isinstance(message.payload, bytes) or not isinstance(message.signature, bytes):
+        raise VerificationFailed("bad_encoding", "cose: payload or signature missing")
+    return message
+
+
+# -- trust list and status lists: plain data a reader device can build from JSON ---------------------------
+
+
+@dataclass
+class TrustedKey:
+    """A public key trusted to sign tokens for one issuer, valid from ``not_before`` to ``not_after``."""
+
+    issuer: str
+    kid: str
+    alg: str
+    jwk: dict[str, Any]
+    not_before: int = 0
+    not_after: int = 2**62
+    public_key: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.alg not in ALGORITHMS:
+            raise ValueError(f"unsupported algorithm {self.alg!r}")
+        if self.public_key is None:
+            self.public_key = public_key_from_jwk(self.jwk)
+
+    @classmethod
+    def from_json(cls, entry: Mapping[str, Any]) -> TrustedKey:
+        return cls(issuer=entry["iss"], kid=entry["kid"], alg=entry["alg"], jwk=dict(entry["jwk"]),
+                   not_before=int(entry.get("nbf", 0)), not_after=int(entry.get("exp", 2**62)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"iss": self.issuer, "kid": self.kid, "alg": self.alg, "nbf": self.not_before,
+                "exp": self.not_after, "jwk": self.jwk}
+
+
+@dataclass
+class TrustList:
+    """Every key a verifier trusts, indexed by the COSE ``kid`` bytes; public keys are parsed once."""
+
+    keys: list[TrustedKey] = field(default_factory=list)
+    _by_kid: dict[bytes, list[TrustedKey]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for key in self.keys:
+            self._by_kid.setdefault(key.kid.encode("utf-8"), []).append(key)
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> TrustList:
+        """From a trust-list payload ``{"keys": [...]}`` or a plain list of key entries."""
+        entries = document.get("keys", []) if isinstance(document, Mapping) else document
+        return cls(keys=[TrustedKey.from_json(entry) for entry in entries])
+
+    def candidates(self, kid: bytes) -> list[TrustedKey]:
+        return self._by_kid.get(kid, [])
+
+    def issuers(self) -> set[str]:
+        return {key.issuer for key in self.keys}
+
+
+@dataclass
+class StatusList:
+    """One revocation bitstring: bit ``i`` (byte ``i // 8``, bit ``i % 8``, least significant first) set
+    means the subject holding index ``i`` in list ``list_id`` of ``issuer`` is revoked."""
+
+    issuer: str
+    list_id: str
+    bits: bytes
+    version: int = 0
+
+    def is_set(self, index: int) -> bool:
+        byte = index >> 3
+        return byte < len(self.bits) and bool(self.bits[byte] >> (index & 7) & 1)
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> StatusList:
+        """From a status-list payload: ``{"iss", "id", "lst": base64url(zlib(bits)), "version"}``."""
+        return cls(issuer=document["iss"], list_id=document["id"],
+                   bits=zlib.decompress(b64u_decode(document["lst"])), version=int(document.get("version", 0)))
+
+
+@dataclass
+class StatusLists:
+    """The status lists a verifier holds, per (issuer, list id); the list id is the code type key."""
+
+    lists: dict[tuple[str, str], StatusList] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, documents: Iterable[Mapping[str, Any]]) -> StatusLists:
+        return cls.of(StatusList.from_json(document) for document in documents)
+
+    @classmethod
+    def of(cls, lists: Iterable[StatusList]) -> StatusLists:
+        return cls(lists={(item.issuer, item.list_id): item for item in lists})
+
+    def get(self, issuer: str, list_id: str) -> StatusList | None:
+        return self.lists.get((issuer, list_id))
+
+
+# -- verification ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    issuer: str
+    kid: str
+    code_type: str
+    sub: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    status_index: int
+    claims: dict[str, Any]
+
+
+def _epoch(moment: dt.datetime | float | int | None) -> float:
+    if moment is None:
+        return time.time()
+    if isinstance(moment, dt.datetime):
+        return moment.timestamp()
+    return float(moment)
+
+
+def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | None, now: dt.datetime | float | None,
+           expected_type: str | None = None, require_status: bool = False, clock_skew: int = 60) -> VerifiedToken:
+    """Verify a token offline and return its claims, or raise :class:`VerificationFailed`.
+
+    Checks, in order: prefix, Base45/zlib/CBOR/COSE structure (``bad_encoding``); a trusted key of the
+    token's issuer with the token's kid and algorithm whose validity covers the token (``unknown_kid``);
+    the signature against each such key (``bad_signature``); ``iat`` no later than ``now + clock_skew``
+    (``not_yet_valid``); ``now < exp`` (``expired``); the code type (``wrong_type``); the status bit
+    (``revoked``). Without a status list for the token's issuer and type the token counts as not revoked,
+    unless ``require_status`` (then ``revoked``, fail closed).
+    """
+    message = _decode_message(token)
+    try:
+        phdr = message.phdr
+        alg_attr = phdr.get(Algorithm)
+        kid = phdr.get(KID)
+        claims_map = cbor2.loads(message.payload)
+        iss = claims_map[CLAIM_ISS]
+        sub = claims_map[CLAIM_SUB]
+        exp = claims_map[CLAIM_EXP]
+        iat = claims_map[CLAIM_IAT]
+        code_type = claims_map[CLAIM_TYPE]
+        status_index = claims_map[CLAIM_STATUS]
+        extra = claims_map.get(CLAIM_CLAIMS, {})
+    except Exception as exc:  # a payload that is not CBOR, not a map, or misses a claim
+        raise VerificationFailed("bad_encoding", f"claims: {type(exc).__name__}") from None
+    if not (isinstance(iss, str) and isinstance(sub, str) and isinstance(code_type, str) and isinstance(extra, dict)
+            and type(exp) is int and type(iat) is int and type(status_index) is int and status_index >= 0
+            and isinstance(kid, bytes)):
+        raise VerificationFailed("bad_encoding", "claims have the wrong types")
+    alg = _ALG_BY_ID.get(getattr(alg_attr, "identifier", None))
+    if alg is None:
+        raise VerificationFailed("bad_encoding", "unsupported algorithm")
+
+    candidates = [key for key in trust_list.candidates(kid)
+                  if key.issuer == iss and key.alg == alg and key.not_before <= iat and exp <= key.not_after]
+    if not candidates:
+        raise VerificationFailed("unknown_kid", kid.decode("utf-8", "replace"))
+    to_be_signed = message._create_sig_structure()
+    signature = message.signature
+    for key in candidates:
+        if raw_verify(key.public_key, alg, signature, to_be_signed):
+            break
+    else:
+        raise VerificationFailed("bad_signature")
+
+    clock = _epoch(now)
+    if iat > clock + clock_skew:
+        raise VerificationFailed("not_yet_valid")
+    if clock >= exp:
+        raise VerificationFailed("expired")
+    if expected_type is not None and code_type != expected_type:
+        raise VerificationFailed("wrong_type", f"{code_type} is not {expected_type}")
+    status = status_lists.get(iss, code_type) if status_lists is not None else None
+    if status is None:
+        if require_status:
+            raise VerificationFailed("revoked", "no status list")
+    elif status.is_set(status_index):
+        raise VerificationFailed("revoked")
+    return VerifiedToken(
+        issuer=iss,
+        kid=key.kid,
+        code_type=code_type,
+        sub=sub,
+        issued_at=dt.datetime.fromtimestamp(iat, dt.UTC),
+        expires_at=dt.datetime.fromtimestamp(exp, dt.UTC),
+        status_index=status_index,
+        claims=extra,
+    )

@@ -1,0 +1,142 @@
+"""Issuing and verifying citycode tokens: layout, size, claims, and the independent COSE check."""
+
+import datetime as dt
+import os
+import time
+import zlib
+
+import base45
+import cbor2
+import pytest
+from django.test import override_settings
+
+from apps.codes import keys, selectors, services, tokens
+from apps.codes.tokens import VerificationFailed
+
+pytestmark = pytest.mark.django_db
+
+CITY = "city"
+FIVE_MINUTES = dt.timedelta(minutes=5)
+
+
+def test_city_code_fits_200_characters_and_is_pure_base45(make_citizen):
+    # Given a citizen
+    citizen = make_citizen()
+    # When the city code is issued
+    issued = services.token_issue(citizen=citizen, code_type=CITY, lifetime=FIVE_MINUTES)
+    # Then it is short, starts with the prefix, and uses only the QR alphanumeric alphabet
+    assert len(issued.token) <= 200
+    assert issued.token.startswith(tokens.PREFIX_RAW)
+    assert set(issued.token) <= set(tokens.B45_ALPHABET)
+    # And it verifies against the live trust list
+    verified = selectors.verify_live(token=issued.token, expected_type=CITY)
+    assert verified.sub == issued.sub
+    assert verified.code_type == CITY
+    assert verified.status_index == issued.status_index
+    assert verified.claims == {}
+    assert selectors.citizen_for_subject(code_type=CITY, sub=issued.sub) == citizen
+
+
+def test_claims_layout_and_pseudonym(make_citizen):
+    # Given a citizen with an ID number and a name
+    citizen = make_citizen(name="李四")
+    # When a token with claims is issued
+    issued = services.token_issue(citizen=citizen, code_type="talent", claims={"l": 2}, lifetime=FIVE_MINUTES)
+    fields = tokens.token_fields(issued.token)
+    # Then the CWT claims use the documented keys
+    assert fields[tokens.CLAIM_ISS] == "CC"
+    assert fields[tokens.CLAIM_SUB] == issued.sub
+    assert fields[tokens.CLAIM_TYPE] == "talent"
+    assert fields[tokens.CLAIM_CLAIMS] == {"l": 2}
+    assert fields[tokens.CLAIM_STATUS] == issued.status_index
+    assert fields[tokens.CLAIM_EXP] - fields[tokens.CLAIM_IAT] == 300
+    # And the subject is a pseudonym, never the name or the ID number, and differs per code type
+    assert citizen.name not in issued.token and citizen.name.encode() not in cbor2.dumps(fields)
+    city = services.token_issue(citizen=citizen, code_type=CITY, lifetime=FIVE_MINUTES)
+    assert city.sub != issued.sub
+    assert len(issued.sub) == 12
+
+
+def test_reissue_reuses_subject_and_status_index(make_citizen):
+    # Given a citizen who already holds a city code
+    citizen = make_citizen()
+    first = services.token_issue(citizen=citizen, code_type=CITY, lifetime=FIVE_MINUTES)
+    # When the code rotates
+    second = services.token_issue(citizen=citizen, code_type=CITY, lifetime=FIVE_MINUTES)
+    # Then the subject and index are the same and a second citizen gets the next index
+    assert (second.sub, second.status_index) == (first.sub, first.status_index)
+    other = services.token_issue(citizen=make_citizen(), code_type=CITY, lifetime=FIVE_MINUTES)
+    assert other.status_index == first.status_index + 1
+
+
+def test_base45_codec_matches_the_base45_package():
+    # Given random byte strings of every small length
+    for size in list(range(0, 40)) + [125, 126, 400]:
+        data = os.urandom(size)
+        # When encoded by our codec and by the reference package
+        text = tokens.b45encode(data)
+        # Then both agree, and both decode it back
+        assert text == base45.b45encode(data).decode()
+        assert tokens.b45decode(text) == data == base45.b45decode(text)
+    for bad in ["A", "GGW", "::::", "abc", "ÄÄÄ"]:
+        with pytest.raises(ValueError):
+            tokens.b45decode(bad)
+
+
+def test_zlib_is_used_only_when_it_shrinks(make_citizen):
+    # Given claims that compress well
+    citizen = make_citizen()
+    issued = services.token_issue(citizen=citizen, code_type="licence", claims={"n": "A" * 120},
+                                  lifetime=FIVE_MINUTES)
+    # Then the compressed prefix is used, the token is shorter than raw, and it verifies
+    assert issued.token.startswith(tokens.PREFIX_ZLIB)
+    raw = zlib.decompress(tokens.b45decode(issued.token[4:]))
+    assert len(issued.token) < 4 + len(tokens.b45encode(raw))
+    assert selectors.verify_live(token=issued.token).claims == {"n": "A" * 120}
+
+
+def test_exp_never_exceeds_the_signing_key_validity(make_citizen):
+    # Given an active key
+    citizen = make_citizen()
+    signer = services.issuer_key_active()
+    # When a token is asked for a lifetime longer than the key's remaining validity
+    issued = services.token_issue(citizen=citizen, code_type=CITY, lifetime=dt.timedelta(days=5000))
+    # Then its expiry is the key's end of validity
+    assert int(issued.expires_at.timestamp()) == signer.not_after
+
+
+@override_settings(CITYCODE_KEY_ALGORITHM="EdDSA")
+def test_eddsa_keys_issue_and_verify(make_citizen):
+    # Given the city configured for EdDSA
+    issued = services.token_issue(citizen=make_citizen(), code_type=CITY, lifetime=FIVE_MINUTES)
+    # Then the token verifies and the JWKS publishes an OKP key
+    assert selectors.verify_live(token=issued.token).kid == issued.kid
+    assert selectors.jwks()["keys"][0]["kty"] == "OKP"
+    assert len(issued.token) <= 200
+
+
+def test_bad_input_is_refused(make_citizen):
+    citizen = make_citizen()
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.token_issue(citizen=citizen, code_type="Bad Type!", lifetime=FIVE_MINUTES)
+    with pytest.raises(ValidationError):
+        services.token_issue(citizen=citizen, code_type=CITY, lifetime=dt.timedelta(0))
+    with pytest.raises(ValidationError):
+        services.token_issue(citizen=citizen, code_type=CITY, claims={"x": object()}, lifetime=FIVE_MINUTES)
+
+
+def test_pure_verify_needs_no_database(make_citizen, django_assert_num_queries):
+    # Given a token and the trust list and status lists as JSON a reader would download
+    issued = services.token_issue(citizen=make_citizen(), code_type=CITY, lifetime=FIVE_MINUTES)
+    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload())
+    status_lists = selectors.live_status_lists()
+    # When verified with the pure function
+    with django_assert_num_queries(0):
+        verified = tokens.verify(issued.token, trust_list=trust_list, status_lists=status_lists, now=time.time())
+    # Then it passes without touching the database
+    assert verified.sub == issued.sub
+    with pytest.raises(VerificationFailed):
+        tokens.verify(issued.token, trust_list=tokens.TrustList(), status_lists=None, now=None)
+    assert keys.kid_for(selectors.jwks()["keys"][0]) == issued.kid
