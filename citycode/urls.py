@@ -10,6 +10,7 @@ from .healthz import healthz
 api_v1 = [
     path("", include("apps.identity.api.urls")),
     path("", include("apps.codes.api.public_urls")),
+    path("", include("apps.codes.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
+    path("", include("apps.codes.urls")),
     path("", include("apps.identity.urls")),
 ]
 

@@ -17,17 +17,19 @@ class TalentCodeType(CodeType):
     label_en = "Talent code"
     lifetime = dt.timedelta(minutes=10)
     categories = (
-        CategorySpec(CERTIFICATION, "人才认定（层次与有效期）", "Talent certification (level and validity)"),
+        CategorySpec(CERTIFICATION, "人才认定", "Talent certification"),
     )
     purposes = (
+        # The same texts as the consent catalogue's seed: re-declaring them must not bump the purpose's
+        # text version (which would ask every citizen to consent again).
         PurposeSpec(
             "talent.benefits",
-            "人才服务与待遇",
-            "Talent services and benefits",
+            "人才服务",
+            "Talent benefits",
             categories=("identity.name", CERTIFICATION),
             retention_days=365,
-            description_zh="凭人才码办理人才服务（如绿色通道、子女入学）。",
-            description_en="Talent services (fast lanes, school places) on showing the talent code.",
+            description_zh="核验人才认定以办理人才服务。",
+            description_en="Checking a talent certification to grant talent benefits.",
         ),
         PurposeSpec(
             "housing.talent_subsidy",

@@ -1,0 +1,168 @@
+"""Citizens' codes and the unified scan. Thin: each view validates input, calls one service or selector."""
+
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.identity.permissions import IsApiClient, IsCitizen
+
+from .. import selectors, services
+from .serializers import HeldCodeOutput, HeldCodesOutput, QrQuery, ScanInput, ScanOutput
+
+_NO_STORE = {"no_store": True, "private": True}
+
+
+def _held_code_data(request, held) -> dict:
+    kind, issued = held.code_type, held.issued
+    query = "?" + urlencode({"token": issued.token})
+    return {
+        "type": kind.key,
+        "label": kind.label(getattr(request, "LANGUAGE_CODE", None)),
+        "labels": kind.labels,
+        "token": issued.token,
+        "issued_at": issued.issued_at,
+        "expires_at": issued.expires_at,
+        "refresh_after": held.refresh_after,
+        "qr_svg_url": request.build_absolute_uri(reverse("api-my-code-qr-svg", args=[kind.key]) + query),
+        "qr_png_url": request.build_absolute_uri(reverse("api-my-code-qr-png", args=[kind.key]) + query),
+    }
+
+
+def _private(response):
+    # A token is a live credential: never let a shared cache keep it.
+    patch_cache_control(response, **_NO_STORE)
+    return response
+
+
+class MyCodesApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(
+        responses={200: HeldCodesOutput},
+        tags=["codes"],
+        summary="Every code the signed-in citizen holds, each with a fresh token",
+        description="Iterates the code-type registry: the city code first, then every plugged-in code type "
+        "the citizen holds. Fetch `/me/codes/{type}` again at `refresh_after`.",
+    )
+    def get(self, request):
+        codes = [_held_code_data(request, held) for held in services.held_codes_issue(citizen=request.user)]
+        return _private(Response(HeldCodesOutput({"codes": codes}).data))
+
+
+class MyCodeApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(
+        responses={
+            200: HeldCodeOutput,
+            404: OpenApiResponse(description="`unknown_code_type`, or `code_not_held` by this citizen."),
+        },
+        tags=["codes"],
+        summary="A fresh token of one code type",
+    )
+    def get(self, request, code_type: str):
+        held = services.held_code_issue(citizen=request.user, code_type=code_type)
+        return _private(Response(HeldCodeOutput(_held_code_data(request, held)).data))
+
+
+class _MyCodeQrApi(APIView):
+    permission_classes = [IsCitizen]
+    image_format = ""
+
+    def perform_content_negotiation(self, request, force=False):
+        # An <img> asks for image/*; errors are still answered in the one JSON error shape.
+        return super().perform_content_negotiation(request, force=True)
+
+    def get(self, request, code_type: str):
+        query = QrQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        token = query.validated_data.get("token")
+        if not token:
+            token = services.held_code_issue(citizen=request.user, code_type=code_type).issued.token
+        image = selectors.held_code_qr(
+            citizen=request.user, code_type=code_type, token=token, image_format=self.image_format
+        )
+        response = HttpResponse(image.body, content_type=image.content_type)
+        patch_cache_control(response, private=True, max_age=image.max_age)
+        return response
+
+
+_QR_DOC = {
+    "parameters": [OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+                                    description="A token of this type issued to you (as in `qr_svg_url`).")],
+    "tags": ["codes"],
+}
+
+
+class MyCodeQrSvgApi(_MyCodeQrApi):
+    image_format = "svg"
+
+    @extend_schema(
+        responses={
+            (200, "image/svg+xml"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="The token is refused; `error.code` is the reason."),
+            404: OpenApiResponse(description="Not your token, or a code you do not hold."),
+        },
+        summary="One of your tokens as an SVG QR code (cached per token, Cache-Control private)",
+        **_QR_DOC,
+    )
+    def get(self, request, code_type: str):
+        return super().get(request, code_type)
+
+
+class MyCodeQrPngApi(_MyCodeQrApi):
+    image_format = "png"
+
+    @extend_schema(
+        responses={
+            (200, "image/png"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="The token is refused; `error.code` is the reason."),
+            404: OpenApiResponse(description="Not your token, or a code you do not hold."),
+        },
+        summary="One of your tokens as a PNG QR code (cached per token, Cache-Control private)",
+        **_QR_DOC,
+    )
+    def get(self, request, code_type: str):
+        return super().get(request, code_type)
+
+
+class ScanApi(APIView):
+    permission_classes = [IsApiClient]
+
+    @extend_schema(
+        request=ScanInput,
+        responses={
+            200: ScanOutput,
+            400: OpenApiResponse(
+                description="The code is refused; `error.code` is bad_prefix, bad_encoding, unknown_kid, "
+                "bad_signature, expired, not_yet_valid, revoked, unknown_code_type or unknown_subject "
+                "(or validation_error for a malformed body)."
+            ),
+            403: OpenApiResponse(
+                description="The consent gate refused; `error.code` is the reason (no_grant, no_consent, "
+                "consent_withdrawn, unknown_purpose, ...). The refusal is in the citizen's access log."
+            ),
+        },
+        tags=["codes"],
+        summary="Scan a citizen's code for a purpose and see only what that purpose may see",
+        description="Called by an organization's API client (`Authorization: Api-Key <key>`). Every scan of "
+        "a code that resolves to a citizen leaves a row in that citizen's access log, allowed or denied.",
+    )
+    def post(self, request):
+        data = ScanInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        client = request.auth
+        result = services.code_scan(
+            organization=client.organization,
+            purpose=data.validated_data["purpose"],
+            token=data.validated_data["token"],
+            actor=client,
+            request_id=request.headers.get("X-Request-ID", "")[:64],
+        )
+        return _private(Response(ScanOutput(result).data))

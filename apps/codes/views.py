@@ -1,0 +1,89 @@
+"""Pages: the verifier page. ("My codes" is drawn on the identity home page by templates/codes/my_codes.html.)"""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from apps.consent import selectors as consent_selectors
+from apps.identity.permissions import organizations_for
+from citycode.errors import DomainError
+
+from . import scan_image, services
+from .forms import VerifyForm
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _label(obj) -> str:
+    return obj.label_en if _english() else obj.label_zh
+
+
+def _display(value) -> str:
+    """A category's value as a verifier reads it."""
+    if value is None:
+        return _("(not available)")
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_display(item)}" for key, item in value.items())
+    return str(value)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    """A signed-in staff member scans a code for one of their organizations and one purpose."""
+    organizations = list(organizations_for(user=request.user))
+    if not organizations:
+        return render(request, "codes/verify_forbidden.html", status=403)
+    purposes = list(consent_selectors.purposes_list())
+    form = VerifyForm(
+        request.POST or None,
+        request.FILES or None,
+        organizations=[(org.slug, org.name_en or org.name if _english() else org.name) for org in organizations],
+        purposes=[(p.code, f"{_label(p)} ({p.code})") for p in purposes],
+    )
+    result = refusal = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            organization = next(org for org in organizations if org.slug == form.cleaned_data["organization"])
+            try:
+                token = form.cleaned_data["token"] or scan_image.token_from_image(form.cleaned_data["image"])
+                result = services.code_scan(
+                    organization=organization,
+                    purpose=form.cleaned_data["purpose"],
+                    token=token,
+                    actor=request.user,
+                    request_id=request.headers.get("X-Request-ID", "")[:64],
+                )
+            except DomainError as exc:
+                refusal, status = exc, exc.status_code
+        else:
+            status = 400
+    rows = []
+    if result is not None:
+        labels = {c.code: _label(c) for c in consent_selectors.categories_list()}
+        rows = [
+            {"code": code, "label": labels.get(code, code), "value": _display(value)}
+            for code, value in result.data.items()
+        ]
+    purpose_label = {p.code: _label(p) for p in purposes}
+    return render(
+        request,
+        "codes/verify.html",
+        {
+            "form": form,
+            "result": result,
+            "rows": rows,
+            "refusal": refusal,
+            "purpose_label": purpose_label.get(result.purpose, result.purpose) if result else "",
+        },
+        status=status,
+    )
