@@ -4,6 +4,7 @@ A typo in production configuration must fail loudly at start-up, not turn into a
 """
 
 import os
+import sys
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -47,3 +48,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def running_under_pytest() -> bool:
+    """True inside a pytest run: there DEBUG defaults to true, so `pytest` works from a plain shell.
+
+    No server, worker or management command imports pytest, so production still defaults to DEBUG=false.
+    """
+    return "pytest" in sys.modules

@@ -6,11 +6,11 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .envvars import env_bool, env_int, env_list, env_str
+from .envvars import env_bool, env_int, env_list, env_str, running_under_pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", default=False)
+DEBUG = env_bool("DEBUG", default=running_under_pytest())  # pytest from a plain shell needs no DEBUG=true
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
