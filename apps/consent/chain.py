@@ -21,7 +21,6 @@ def canonical_json(value) -> str:
 def content_of(row: AccessLog) -> dict:
     return {
         "citizen": row.citizen_id,
-        "seq": row.seq,
         "purpose": row.purpose_code,
         "organization": row.organization_slug,
         "requested": list(row.requested),
@@ -44,9 +43,8 @@ def link_hash(prev_hash: str, seq: int, content_digest: str) -> str:
 
 
 def seal(row: AccessLog, *, prev_hash: str) -> None:
-    """Fill the row's digest and hashes; `row.seq` and the content must be set."""
+    """Fill the row's hashes; `row.seq` and `row.content_digest` must be set."""
     row.prev_hash = prev_hash
-    row.content_digest = digest_content(row)
     row.hash = link_hash(prev_hash, row.seq, row.content_digest)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,8 +15,9 @@ from apps.identity import permissions as identity_permissions
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Conflict, DomainError, Forbidden, NotFound
 
-from . import chain, receipts
+from . import chain, gate_queries, receipts
 from .models import (
+    GENESIS_HASH,
     AccessGrant,
     AccessLog,
     ChainHead,
@@ -78,15 +79,15 @@ DENIAL_MESSAGES = {
 
 # Purpose id -> (updated_at, frozenset of category codes). A purpose_upsert that changes the bound saves the
 # purpose, so a changed updated_at invalidates the entry in every process.
-_bound_cache: dict[int, tuple[dt.datetime, frozenset[str]]] = {}
+_bound_cache: dict[int, tuple[object, frozenset[str]]] = {}
 
 
-def _bound_of(purpose: Purpose) -> frozenset[str]:
-    cached = _bound_cache.get(purpose.pk)
-    if cached is not None and cached[0] == purpose.updated_at:
+def _bound_of(purpose_id: int, updated_at) -> frozenset[str]:
+    cached = _bound_cache.get(purpose_id)
+    if cached is not None and cached[0] == updated_at:
         return cached[1]
-    bound = frozenset(purpose.categories.values_list("code", flat=True))
-    _bound_cache[purpose.pk] = (purpose.updated_at, bound)
+    bound = frozenset(DataCategory.objects.filter(purposes=purpose_id).values_list("code", flat=True))
+    _bound_cache[purpose_id] = (updated_at, bound)
     return bound
 
 
@@ -109,7 +110,7 @@ def _actor_allowed(actor, organization: Organization) -> bool:
 
 @dataclass
 class _Decision:
-    purpose: Purpose | None
+    purpose_id: int | None
     purpose_code: str
     requested: list[str]
     allowed: tuple[str, ...] = ()
@@ -122,44 +123,36 @@ class _Decision:
 def _decide(*, organization, purpose, citizen, categories, actor, now) -> _Decision:
     code = purpose.code if isinstance(purpose, Purpose) else str(purpose)
     requested = sorted(set(categories)) if categories is not None else []
-    decision = _Decision(purpose=None, purpose_code=code, requested=requested)
+    decision = _Decision(purpose_id=None, purpose_code=code, requested=requested)
 
-    grant_filter = {"purpose": purpose} if isinstance(purpose, Purpose) else {"purpose__code": code}
-    grants = list(
-        AccessGrant.objects.filter(organization=organization, **grant_filter)
-        .select_related("purpose")
-        .order_by("-created_at", "-id")
+    grants, consents = gate_queries.decision_rows(
+        organization_id=organization.pk, purpose_code=code, citizen_id=citizen.pk, now=now
     )
-    if grants:
-        decision.purpose = grants[0].purpose
-    else:
-        decision.purpose = purpose if isinstance(purpose, Purpose) else Purpose.objects.filter(code=code).first()
-        decision.reason = "no_grant" if decision.purpose is not None else "unknown_purpose"
+    if not grants:
+        decision.purpose_id = Purpose.objects.filter(code=code).values_list("id", flat=True).first()
+        decision.reason = "no_grant" if decision.purpose_id is not None else "unknown_purpose"
         return decision
-    the_purpose = decision.purpose
-    if not the_purpose.is_active:
+    _gid, _status, purpose_id, legal_basis, purpose_active, purpose_updated_at = grants[0]
+    decision.purpose_id = purpose_id
+    if not purpose_active:
         decision.reason = "purpose_not_allowed"
         return decision
     if not organization.is_active:
         decision.reason = "organization_inactive"
         return decision
 
-    statuses = [(g, g.status_at(now)) for g in grants]
-    active = next((g for g, s in statuses if s == "active"), None)
+    active = next((g for g in grants if g[1] == "active"), None)
     if active is None:
-        found = {s for _g, s in statuses}
-        for status in ("not_yet_valid", "expired", "revoked"):
-            if status in found:
-                decision.reason = f"grant_{status}"
-                break
+        found = {g[1] for g in grants}
+        decision.reason = next(f"grant_{s}" for s in ("not_yet_valid", "expired", "revoked") if s in found)
         return decision
-    decision.grant_id = active.pk
+    decision.grant_id = active[0]
 
     if not _actor_allowed(actor, organization):
         decision.reason = "actor_not_authorized"
         return decision
 
-    bound = _bound_of(the_purpose)
+    bound = _bound_of(purpose_id, purpose_updated_at)
     if categories is None:
         requested = decision.requested = sorted(bound)
     if not requested:
@@ -169,48 +162,41 @@ def _decide(*, organization, purpose, citizen, categories, actor, now) -> _Decis
         decision.reason = "category_not_allowed"
         return decision
 
-    if the_purpose.legal_basis == LegalBasis.STATUTORY:
+    if legal_basis == LegalBasis.STATUTORY:
         decision.allowed, decision.basis = tuple(requested), LegalBasis.STATUTORY
         return decision
-    if the_purpose.legal_basis == LegalBasis.EMERGENCY and Emergency.objects.filter(
-        purposes=the_purpose, starts_at__lte=now, ends_at__gt=now
-    ).exists():
+    if legal_basis == LegalBasis.EMERGENCY and gate_queries.emergency_active(purpose_id=purpose_id, now=now):
         decision.allowed, decision.basis = tuple(requested), LegalBasis.EMERGENCY
         return decision
 
     # Consent (and emergency purposes outside an emergency): the citizen's own consents decide.
-    consents = list(
-        Consent.objects.filter(citizen=citizen, purpose=the_purpose)
-        .filter(Q(organization=organization) | Q(organization__isnull=True))
-        .only("id", "categories", "expires_at", "withdrawn_at", "given_at")
-        .order_by("-given_at", "-id")
-    )
-    live = [c for c in consents if c.status_at(now) == "active"]
+    live = [(cid, cats) for cid, status, cats in consents if status == "active"]
     if not live:
-        decision.reason = f"consent_{consents[0].status_at(now)}" if consents else "no_consent"
+        decision.reason = f"consent_{consents[0][1]}" if consents else "no_consent"
         return decision
-    consented = set().union(*(c.categories for c in live))
+    consented = set().union(*(cats for _cid, cats in live))
     allowed = tuple(c for c in requested if c in consented)
     if not allowed:
         decision.reason = "category_not_consented"
         return decision
     decision.allowed, decision.basis = allowed, LegalBasis.CONSENT
-    decision.consent_ids = tuple(sorted(c.pk for c in live if consented.intersection(c.categories)))
+    decision.consent_ids = tuple(sorted(cid for cid, cats in live if consented.intersection(cats)))
     return decision
 
 
 def _chain_append(row: AccessLog) -> AccessLog:
-    """Append `row` to its citizen's chain. Must run inside a transaction; locks the chain head."""
-    head = ChainHead.objects.select_for_update().filter(citizen_id=row.citizen_id).first()
-    if head is None:
-        ChainHead.objects.bulk_create([ChainHead(citizen_id=row.citizen_id)], ignore_conflicts=True)
-        head = ChainHead.objects.select_for_update().get(citizen_id=row.citizen_id)
-    row.seq = head.seq + 1
-    chain.seal(row, prev_hash=head.last_hash)
-    # No full_clean(): every field comes from objects loaded above, and model validation would issue one
-    # existence query per foreign key on the hottest path of the platform.
-    row.save(force_insert=True)
-    ChainHead.objects.filter(pk=head.pk).update(seq=row.seq, last_hash=row.hash)
+    """Append `row` to its citizen's chain (locking the chain head until the transaction ends).
+
+    Written by plain SQL, without full_clean(): every value comes from rows loaded by the decision, and model
+    validation would cost one existence query per foreign key on the hottest path of the platform.
+    """
+    row.content_digest = chain.digest_content(row)
+    if connection.vendor == "postgresql":
+        gate_queries.append_pg(row, genesis=GENESIS_HASH)  # one statement: lock, link, insert
+        return row
+    row.seq, prev_hash = gate_queries.chain_bump(citizen_id=row.citizen_id, genesis=GENESIS_HASH)
+    chain.seal(row, prev_hash=prev_hash)
+    row.pk = gate_queries.log_insert(row)
     return row
 
 
@@ -225,19 +211,21 @@ def disclose(
 ) -> Disclosure:
     """The one gate: check grant, then consent or legal basis; log the decision; return what may be disclosed.
 
-    The decision and its log row are one transaction: if the log row cannot be written, nothing is
-    disclosed. A denial's log row is committed before DisclosureDenied is raised (when called inside the
-    caller's own atomic block, the row lives or dies with that block).
+    The log row is the commit point: if it cannot be written, nothing is disclosed. On PostgreSQL the row is
+    appended by a single statement (lock the chain head, link, insert), which is atomic on its own, so no
+    BEGIN/COMMIT round trips are spent; elsewhere decision and append run in one atomic block. A denial's row
+    is committed before DisclosureDenied is raised. Called inside the caller's atomic block, everything joins
+    that transaction: the row (allowed or denied) lives or dies with it.
     """
     now = timezone.now()
-    with transaction.atomic():
+    with contextlib.nullcontext() if connection.vendor == "postgresql" else transaction.atomic():
         decision = _decide(
             organization=organization, purpose=purpose, citizen=citizen, categories=categories, actor=actor, now=now
         )
         row = _chain_append(
             AccessLog(
                 citizen_id=citizen.pk,
-                purpose=decision.purpose,
+                purpose_id=decision.purpose_id,
                 purpose_code=decision.purpose_code[:64],
                 organization=organization,
                 organization_slug=organization.slug,

@@ -1,0 +1,152 @@
+"""The SQL of disclose()'s hot path, written out by hand.
+
+disclose() runs on every scan in the city, so it avoids the ORM's per-query compile cost: three short
+statements decide (grant + purpose, consents, [emergency]) and three append the log row (lock-and-bump the
+chain head, insert, store the new tip). Plain SQL that runs on PostgreSQL and SQLite alike; every value
+is a bound parameter.
+"""
+
+import json
+
+from django.db import connection
+
+from .models import AccessLog
+
+# One round trip for the decision: the organization's grants for the purpose ('g' rows) and the citizen's
+# consents to it, for this organization or any ('c' rows), each newest first, with their status at `now`.
+_DECISION = """
+SELECT 'g', g.id,
+       CASE WHEN g.state = 'revoked' THEN 'revoked'
+            WHEN g.valid_from > %(now)s THEN 'not_yet_valid'
+            WHEN g.valid_until IS NOT NULL AND g.valid_until <= %(now)s THEN 'expired'
+            ELSE 'active' END,
+       p.id, p.legal_basis, p.is_active, p.updated_at, NULL, g.created_at
+  FROM consent_accessgrant g JOIN consent_purpose p ON p.id = g.purpose_id
+ WHERE g.organization_id = %(org)s AND p.code = %(code)s
+UNION ALL
+SELECT 'c', c.id,
+       CASE WHEN c.withdrawn_at IS NOT NULL THEN 'withdrawn'
+            WHEN c.expires_at IS NOT NULL AND c.expires_at <= %(now)s THEN 'expired'
+            ELSE 'active' END,
+       p.id, NULL, NULL, NULL, c.categories, c.given_at
+  FROM consent_consent c JOIN consent_purpose p ON p.id = c.purpose_id
+ WHERE c.citizen_id = %(citizen)s AND p.code = %(code)s AND (c.organization_id = %(org)s OR c.organization_id IS NULL)
+ ORDER BY 1 DESC, 9 DESC, 2 DESC
+"""
+
+_EMERGENCY = """
+SELECT 1 FROM consent_emergency e
+  JOIN consent_emergency_purposes ep ON ep.emergency_id = e.id
+ WHERE ep.purpose_id = %s AND e.starts_at <= %s AND e.ends_at > %s
+ LIMIT 1
+"""
+
+_BUMP = "UPDATE consent_chainhead SET seq = seq + 1 WHERE citizen_id = %s RETURNING seq, last_hash"
+_NEW_HEAD = (
+    "INSERT INTO consent_chainhead (citizen_id, seq, last_hash, anchor_seq, anchor_hash) VALUES (%s, 0, %s, 0, %s) "
+    "ON CONFLICT (citizen_id) DO NOTHING"
+)
+_TIP = "UPDATE consent_chainhead SET last_hash = %s WHERE citizen_id = %s"
+_INSERT = (
+    "INSERT INTO consent_accesslog (citizen_id, seq, purpose_id, purpose_code, organization_id, organization_slug,"
+    " requested, categories, basis, outcome, reason, actor_label, request_id, created_at, content_digest,"
+    " prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
+
+
+def db_datetime(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def decision_rows(*, organization_id: int, purpose_code: str, citizen_id: int, now):
+    """Return (grants, consents): grants as [(id, status, purpose_id, legal_basis, purpose_active,
+    purpose_updated_at)] and consents as [(id, status, categories)], each newest first."""
+    params = {"now": db_datetime(now), "org": organization_id, "code": purpose_code, "citizen": citizen_id}
+    with connection.cursor() as cursor:
+        cursor.execute(_DECISION, params)
+        rows = cursor.fetchall()
+    grants = [(r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows if r[0] == "g"]
+    consents = [(r[1], r[2], json.loads(r[7]) if isinstance(r[7], str) else r[7]) for r in rows if r[0] == "c"]
+    return grants, consents
+
+
+def emergency_active(*, purpose_id: int, now) -> bool:
+    at = db_datetime(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_EMERGENCY, [purpose_id, at, at])
+        return cursor.fetchone() is not None
+
+
+def chain_bump(*, citizen_id: int, genesis: str) -> tuple[int, str]:
+    """Lock the citizen's chain head, advance it by one and return (new seq, previous hash).
+
+    The row lock taken by the UPDATE serializes appends per citizen until the transaction ends.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_BUMP, [citizen_id])
+        row = cursor.fetchone()
+        if row is None:
+            # First row for this citizen; a concurrent first append makes this insert a no-op, and the
+            # UPDATE below then waits for that transaction's lock.
+            cursor.execute(_NEW_HEAD, [citizen_id, genesis, genesis])
+            cursor.execute(_BUMP, [citizen_id])
+            row = cursor.fetchone()
+    return int(row[0]), row[1]
+
+
+# PostgreSQL: lock and advance the chain head, link the new row and insert it, all in one statement.
+# hash = sha256(prev_hash ":" seq ":" content_digest), exactly as chain.link_hash computes it.
+_APPEND_PG = """
+WITH old AS (
+  SELECT citizen_id, seq, last_hash FROM consent_chainhead WHERE citizen_id = %(citizen)s FOR UPDATE
+), h AS (
+  UPDATE consent_chainhead AS t
+     SET seq = old.seq + 1,
+         last_hash = encode(sha256(convert_to(
+             old.last_hash || ':' || (old.seq + 1)::text || ':' || %(digest)s::text, 'UTF8')), 'hex')
+    FROM old
+   WHERE t.citizen_id = old.citizen_id
+  RETURNING t.seq AS seq, old.last_hash AS prev_hash, t.last_hash AS hash
+)
+INSERT INTO consent_accesslog (citizen_id, seq, purpose_id, purpose_code, organization_id, organization_slug,
+    requested, categories, basis, outcome, reason, actor_label, request_id, created_at, content_digest,
+    prev_hash, hash)
+SELECT %(citizen)s::bigint, h.seq, %(purpose_id)s::bigint, %(purpose_code)s::text, %(organization_id)s::bigint,
+       %(organization_slug)s::text, %(requested)s::jsonb, %(categories)s::jsonb, %(basis)s::text,
+       %(outcome)s::text, %(reason)s::text, %(actor_label)s::text, %(request_id)s::text,
+       %(created_at)s::timestamptz, %(digest)s::text, h.prev_hash, h.hash
+  FROM h
+RETURNING id, seq, prev_hash, hash
+"""
+
+
+def append_pg(row: AccessLog, *, genesis: str) -> None:
+    """Append on PostgreSQL in one atomic statement; fills row.pk, seq, prev_hash and hash."""
+    params = {
+        "citizen": row.citizen_id, "purpose_id": row.purpose_id, "purpose_code": row.purpose_code,
+        "organization_id": row.organization_id, "organization_slug": row.organization_slug,
+        "requested": json.dumps(row.requested), "categories": json.dumps(row.categories), "basis": row.basis,
+        "outcome": row.outcome, "reason": row.reason, "actor_label": row.actor_label,
+        "request_id": row.request_id, "created_at": row.created_at, "digest": row.content_digest,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_PG, params)
+        result = cursor.fetchone()
+        if result is None:  # the citizen's first row: create the head, then append
+            cursor.execute(_NEW_HEAD, [row.citizen_id, genesis, genesis])
+            cursor.execute(_APPEND_PG, params)
+            result = cursor.fetchone()
+    row.pk, row.seq, row.prev_hash, row.hash = result
+
+
+def log_insert(row: AccessLog) -> int:
+    values = [
+        row.citizen_id, row.seq, row.purpose_id, row.purpose_code, row.organization_id, row.organization_slug,
+        json.dumps(row.requested), json.dumps(row.categories), row.basis, row.outcome, row.reason, row.actor_label,
+        row.request_id, db_datetime(row.created_at), row.content_digest, row.prev_hash, row.hash,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, values)
+        log_id = cursor.fetchone()[0]
+        cursor.execute(_TIP, [row.hash, row.citizen_id])
+    return int(log_id)
