@@ -50,6 +50,13 @@ def invalidate_status_caches() -> None:
     cache.delete(STATUS_CACHE_KEY)
 
 
+def _invalidate(invalidator) -> None:
+    # Now, so this transaction reads its own change; and after commit, in case a concurrent reader cached
+    # the old state in between.
+    invalidator()
+    transaction.on_commit(invalidator)
+
+
 # -- issuer keys ----------------------------------------------------------------------------------------
 
 
@@ -99,7 +106,7 @@ def issuer_key_create(*, issuer_name: str | None = None, alg: str | None = None,
     except IntegrityError:
         # The partial unique index allows one active key per issuer: someone else won the race.
         return IssuerKey.objects.get(issuer=issuer_name, status=IssuerKey.Status.ACTIVE)
-    transaction.on_commit(invalidate_trust_caches)
+    _invalidate(invalidate_trust_caches)
     return key
 
 
@@ -134,7 +141,7 @@ def issuer_keys_rotate(*, issuer_name: str | None = None, now: dt.datetime | Non
             keys.forget_signer(key.kid)
     if not IssuerKey.objects.filter(issuer=issuer_name, status=IssuerKey.Status.ACTIVE).exists():
         result.created.append(issuer_key_create(issuer_name=issuer_name, now=now).kid)
-    transaction.on_commit(invalidate_trust_caches)
+    _invalidate(invalidate_trust_caches)
     return result
 
 
@@ -243,7 +250,7 @@ def status_set(*, code_type: str, index: int, revoked: bool = True) -> StatusLis
         status_list.bits = bits
         status_list.version += 1
         status_list.save(update_fields=["bits", "version", "updated_at"])
-        transaction.on_commit(invalidate_status_caches)
+        _invalidate(invalidate_status_caches)
     return status_list
 
 
@@ -333,7 +340,7 @@ def trust_list_import(*, document: Mapping[str, Any], pin_jwk: Mapping[str, Any]
         rows.append(row)
     PeerKey.objects.filter(issuer=peer).delete()
     PeerKey.objects.bulk_create(rows)
-    transaction.on_commit(invalidate_trust_caches)
+    _invalidate(invalidate_trust_caches)
     return rows
 
 

@@ -130,7 +130,8 @@ def b45decode(text: str) -> bytes:
     if tail == 1:
         raise ValueError("Base45 length")
     full = size - tail
-    words = [a + 45 * b + 2025 * c for a, b, c in zip(values[0:full:3], values[1:full:3], values[2:full:3], strict=True)]
+    groups = zip(values[0:full:3], values[1:full:3], values[2:full:3], strict=True)
+    words = [a + 45 * b + 2025 * c for a, b, c in groups]
     if words and max(words) > 0xFFFF:
         raise ValueError("Base45 group out of range")
     out = struct.pack(f">{len(words)}H", *words)
