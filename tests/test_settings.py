@@ -138,3 +138,50 @@ def test_debug_defaults_to_true_only_inside_pytest():
     assert done.stdout.strip() == "False", done.stderr
     done = _manage(_production_env(SECRET_KEY=None, DEBUG=None), "check")
     assert done.returncode != 0 and "SECRET_KEY is required" in done.stderr
+
+
+# --- deployment files (Docker cannot run here: check what can be checked without it) ------------------------
+
+
+def test_compose_file_defines_the_stack_with_healthchecks():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert services["postgres"]["image"] == "postgres:16"
+    assert services["redis"]["image"] == "redis:7"
+    for name in ("postgres", "redis", "web", "worker", "beat"):
+        assert services[name]["healthcheck"]["test"], name
+    assert services["worker"]["command"][:4] == ["celery", "-A", "citycode", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "citycode", "beat"]
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["env_file"] == "../.env"
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://citycode:")
+
+
+def test_dockerfile_runs_gunicorn_as_a_non_root_user():
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    assert dockerfile.startswith("# ") and "FROM python:3.11-slim" in dockerfile
+    assert "RUN pip install ." in dockerfile and "collectstatic --noinput" in dockerfile
+    user_line = next(line for line in dockerfile.splitlines() if line.startswith("USER "))
+    assert user_line.split()[1] not in {"root", "0"}
+    assert dockerfile.index("USER citycode") > dockerfile.index("collectstatic")
+    assert "gunicorn citycode.wsgi:application" in dockerfile and "${WEB_CONCURRENCY}" in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host"),
+    [("citycode.example,b", "citycode.example"), (".city.example", "city.example"),
+     ("*", "localhost"), ("", "localhost")],
+)
+def test_the_container_healthcheck_names_an_allowed_host(monkeypatch, allowed, host):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docker_healthcheck", ROOT / "docker" / "healthcheck.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setenv("ALLOWED_HOSTS", allowed)
+    assert module.host() == host
