@@ -11,7 +11,7 @@ from citycode.errors import DomainError
 
 from . import selectors, services
 from .forms import RegistrationForm
-from .throttles import LoginThrottle
+from .throttles import LoginThrottle, RegisterThrottle
 
 
 class LoginView(auth_views.LoginView):
@@ -31,6 +31,10 @@ def register(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and not RegisterThrottle().allow_request(request, None):
+        # The same limit as the API's registration endpoint, per client address.
+        form.add_error(None, _("Too many attempts. Wait a minute and try again."))
+        return render(request, "identity/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             citizen = services.citizen_register(**form.cleaned_data)

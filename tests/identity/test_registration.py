@@ -330,3 +330,19 @@ def test_the_page_refuses_a_duplicate_with_a_form_error_and_no_echo(client, make
     assert 'data-testid="form-error"' in response.content.decode()
     assert STANDARD_EXAMPLE[:17] not in response.content.decode()
     assert not Citizen.objects.filter(username="dup").exists()
+
+
+@pytest.mark.django_db
+def test_registration_is_rate_limited_per_address_on_the_api_and_the_page(api, client):
+    # Given the configured limit of 20 registrations an hour per address
+    for _ in range(20):
+        assert api.post(REGISTER, {}, format="json").status_code == 400
+    # When the 21st arrives, Then the API says 429 throttled
+    response = api.post(REGISTER, _body(valid_id_number()), format="json")
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "throttled"
+    # And the page shares the same limit (same address)
+    page = client.post("/register/", {"name": "x"})
+    assert page.status_code == 429
+    assert 'data-testid="form-error"' in page.content.decode()
+    assert not Citizen.objects.exists()
