@@ -9,6 +9,7 @@ from .healthz import healthz
 
 api_v1 = [
     path("", include("apps.identity.api.urls")),
+    path("", include("apps.consent.api.urls")),
     path("", include("apps.codes.api.public_urls")),
     path("", include("apps.codes.api.urls")),
 ]
@@ -22,6 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("", include("apps.codes.urls")),
+    path("", include("apps.consent.urls")),
     path("", include("apps.identity.urls")),
 ]
 

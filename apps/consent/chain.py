@@ -80,3 +80,24 @@ def verify_chain(*, head: ChainHead | None, rows, citizen_id: int) -> BrokenLink
     if last_seq != head.seq or prev != head.last_hash:
         return BrokenLink(citizen_id, None, f"chain ends at #{last_seq} but its head records #{head.seq}")
     return None
+
+
+def verify_all() -> tuple[int, list[BrokenLink]]:
+    """Verify every chain (streaming rows in order); return (chains checked, first broken link of each)."""
+    from itertools import groupby
+
+    heads = {h.citizen_id: h for h in ChainHead.objects.all()}
+    broken: list[BrokenLink] = []
+    seen: set[int] = set()
+    rows = AccessLog.objects.order_by("citizen_id", "seq").iterator(chunk_size=2000)
+    for citizen_id, group in groupby(rows, key=lambda r: r.citizen_id):
+        seen.add(citizen_id)
+        link = verify_chain(head=heads.get(citizen_id), rows=group, citizen_id=citizen_id)
+        if link is not None:
+            broken.append(link)
+    for citizen_id, head in heads.items():
+        if citizen_id not in seen:
+            link = verify_chain(head=head, rows=[], citizen_id=citizen_id)
+            if link is not None:
+                broken.append(link)
+    return len(seen | set(heads)), broken

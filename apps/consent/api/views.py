@@ -1,0 +1,260 @@
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.identity import selectors as identity_selectors
+from apps.identity.permissions import HasApiScope, IsCitizen
+from citycode.errors import DomainError, Forbidden, NotFound
+
+from .. import export, receipts, selectors, services
+from . import serializers as s
+
+ADMIN = services.ADMIN_SCOPE
+
+
+def _organization(slug: str | None):
+    if not slug:
+        return None
+    organization = identity_selectors.organization_by_slug(slug=slug)
+    if organization is None:
+        raise NotFound("unknown_organization", _("No such organization."))
+    return organization
+
+
+def _my_consent(request, consent_id: int):
+    consent = selectors.consent_of(citizen=request.user, consent_id=consent_id)
+    if consent is None:
+        raise NotFound("not_found", _("No such consent."))
+    return consent
+
+
+class PurposeListApi(APIView):
+    permission_classes = [IsCitizen | HasApiScope]
+    required_scope = ADMIN
+
+    @extend_schema(responses={200: s.PurposeOutput(many=True)}, tags=["consent"],
+                   summary="Purposes: what each may use, on what legal basis, kept how long")
+    def get(self, request):
+        return Response(s.PurposeOutput(selectors.purposes_list(), many=True).data)
+
+
+class ReceiptKeysApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={200: s.JwksOutput}, tags=["consent"],
+                   summary="Public keys (JWKS) that verify consent receipts")
+    def get(self, request):
+        response = Response(receipts.jwks())
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+class MyConsentsApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(responses={200: s.ConsentOutput(many=True)}, tags=["consent"], summary="My consents")
+    def get(self, request):
+        return Response(s.ConsentOutput(selectors.consents_for(citizen=request.user), many=True).data)
+
+    @extend_schema(
+        request=s.ConsentGiveInput,
+        responses={201: s.ConsentOutput, 400: OpenApiResponse(description="e.g. sensitive_bundled, "
+                   "category_not_allowed, sensitive_needs_explicit_consent"),
+                   403: OpenApiResponse(description="guardian_required, not_a_representative"),
+                   409: OpenApiResponse(description="stale_text_version")},
+        tags=["consent"], summary="Give a consent (a sensitive category needs its own, explicit consent)",
+    )
+    def post(self, request):
+        data = s.ConsentGiveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        citizen, actor = request.user, None
+        if fields.get("on_behalf_of") and fields["on_behalf_of"] != request.user.pk:
+            representation = selectors.representations_for(representative=request.user).filter(
+                represented_id=fields["on_behalf_of"]).first()
+            if representation is None:
+                raise Forbidden("not_a_representative", _("You may not act for this citizen."))
+            citizen, actor = representation.represented, request.user
+        consent = services.consent_give(
+            citizen=citizen,
+            purpose=fields["purpose"],
+            categories=fields["categories"],
+            organization=_organization(fields.get("organization")),
+            expires_at=fields.get("expires_at"),
+            text_version=fields.get("text_version"),
+            actor=actor,
+            sensitive_confirmed=fields["sensitive_confirmed"],
+        )
+        return Response(s.ConsentOutput(consent).data, status=status.HTTP_201_CREATED)
+
+
+class MyConsentWithdrawApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(request=None, responses={200: s.ConsentOutput}, tags=["consent"],
+                   summary="Withdraw a consent; the next disclosure relying on it is denied")
+    def post(self, request, consent_id: int):
+        consent = services.consent_withdraw(consent=_my_consent(request, consent_id), actor=request.user)
+        return Response(s.ConsentOutput(consent).data)
+
+
+class MyConsentReceiptApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(responses={200: s.ReceiptOutput}, tags=["consent"],
+                   summary="The signed receipt of a consent (compact JWS, EdDSA)")
+    def get(self, request, consent_id: int):
+        consent = _my_consent(request, consent_id)
+        payload = receipts.verify(consent.receipt, receipts.jwks())
+        return Response(s.ReceiptOutput({"consent_id": consent.pk, "receipt": consent.receipt,
+                                         "payload": payload}).data)
+
+
+class MyAccessLogApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description="At most this many rows, newest first (≤ 500).")],
+        responses={200: s.AccessLogOutput(many=True)}, tags=["consent"],
+        summary="Who read my data: organization, purpose, categories, basis, outcome, time",
+    )
+    def get(self, request):
+        try:
+            limit = min(max(int(request.query_params.get("limit", 100)), 1), 500)
+        except ValueError:
+            raise DomainError("invalid_limit", _("limit must be a whole number.")) from None
+        rows = selectors.access_log_for(citizen=request.user)[:limit]
+        return Response(s.AccessLogOutput(rows, many=True).data)
+
+
+class MyExportApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(responses={200: OpenApiResponse(description="Everything citycode holds about me, as JSON.")},
+                   tags=["consent"], summary="Export my data (profile with masked ID, consents, access log, …)")
+    def get(self, request):
+        response = Response(export.export_for(citizen=request.user))
+        response["Content-Disposition"] = 'attachment; filename="citycode-export.json"'
+        return response
+
+
+# -- data bureau (API key with scope consent.admin) ----------------------------------------------------------
+
+
+class AdminCategoryUpsertApi(APIView):
+    permission_classes = [HasApiScope]
+    required_scope = ADMIN
+
+    @extend_schema(request=s.CategoryUpsertInput, responses={200: s.CategoryOutput}, tags=["consent admin"],
+                   summary="Create or update a data category")
+    def post(self, request):
+        data = s.CategoryUpsertInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(s.CategoryOutput(services.category_upsert(**data.validated_data)).data)
+
+
+class AdminPurposeUpsertApi(APIView):
+    permission_classes = [HasApiScope]
+    required_scope = ADMIN
+
+    @extend_schema(request=s.PurposeUpsertInput, responses={200: s.PurposeOutput}, tags=["consent admin"],
+                   summary="Create or update a purpose and its category bound")
+    def post(self, request):
+        data = s.PurposeUpsertInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(s.PurposeOutput(services.purpose_upsert(**data.validated_data)).data)
+
+
+class AdminGrantsApi(APIView):
+    permission_classes = [HasApiScope]
+    required_scope = ADMIN
+
+    @extend_schema(responses={200: s.GrantOutput(many=True)}, tags=["consent admin"], summary="Access grants")
+    def get(self, request):
+        organization = _organization(request.query_params.get("organization"))
+        grants = selectors.grants_list(organization=organization)
+        return Response(s.GrantOutput(grants, many=True, context={"now": timezone.now()}).data)
+
+    @extend_schema(request=s.GrantCreateInput, responses={201: s.GrantOutput}, tags=["consent admin"],
+                   summary="Authorize an organization for a purpose")
+    def post(self, request):
+        data = s.GrantCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        grant = services.access_grant_create(
+            organization=_organization(fields["organization"]), purpose=fields["purpose"], approved_by=request.auth,
+            valid_from=fields.get("valid_from"), valid_until=fields.get("valid_until"),
+        )
+        return Response(s.GrantOutput(grant, context={"now": timezone.now()}).data, status=status.HTTP_201_CREATED)
+
+
+class AdminGrantRevokeApi(APIView):
+    permission_classes = [HasApiScope]
+    required_scope = ADMIN
+
+    @extend_schema(request=None, responses={200: s.GrantOutput}, tags=["consent admin"], summary="Revoke a grant")
+    def post(self, request, grant_id: int):
+        grant = selectors.grant_by_id(grant_id=grant_id)
+        if grant is None:
+            raise NotFound("not_found", _("No such grant."))
+        grant = services.access_grant_revoke(grant=grant, revoked_by=request.auth)
+        return Response(s.GrantOutput(grant, context={"now": timezone.now()}).data)
+
+
+class AdminEmergenciesApi(APIView):
+    permission_classes = [HasApiScope]
+    required_scope = ADMIN
+
+    @extend_schema(responses={200: s.EmergencyOutput(many=True)}, tags=["consent admin"], summary="Emergencies")
+    def get(self, request):
+        return Response(s.EmergencyOutput(selectors.emergencies_list(), many=True).data)
+
+    @extend_schema(request=s.EmergencyInput, responses={201: s.EmergencyOutput}, tags=["consent admin"],
+                   summary="Declare an emergency (its purposes need no consent while it lasts)")
+    def post(self, request):
+        data = s.EmergencyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        emergency = services.emergency_declare(**data.validated_data, declared_by=request.auth)
+        return Response(s.EmergencyOutput(emergency).data, status=status.HTTP_201_CREATED)
+
+
+class AdminEmergencyEndApi(APIView):
+    permission_classes = [HasApiScope]
+    required_scope = ADMIN
+
+    @extend_schema(request=None, responses={200: s.EmergencyOutput}, tags=["consent admin"],
+                   summary="End an emergency now")
+    def post(self, request, emergency_id: int):
+        emergency = selectors.emergency_by_id(emergency_id=emergency_id)
+        if emergency is None:
+            raise NotFound("not_found", _("No such emergency."))
+        return Response(s.EmergencyOutput(services.emergency_end(emergency=emergency)).data)
+
+
+class AdminRepresentationCreateApi(APIView):
+    permission_classes = [HasApiScope]
+    required_scope = ADMIN
+
+    @extend_schema(request=s.RepresentationInput, responses={201: s.RepresentationOutput}, tags=["consent admin"],
+                   summary="Register a guardian (of an under-14) or a carer (of a citizen aged 60+)")
+    def post(self, request):
+        data = s.RepresentationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        people = []
+        for key in ("representative_id_number", "represented_id_number"):
+            person = identity_selectors.citizen_by_id_number(id_number=fields[key].strip().upper())
+            if person is None:
+                raise serializers.ValidationError({key: [_("No citizen with this ID number.")]})
+            people.append(person)
+        representation = services.representation_create(
+            representative=people[0], represented=people[1], kind=fields["kind"],
+            valid_until=fields["valid_until"], purposes=fields["purposes"],
+        )
+        return Response(s.RepresentationOutput(representation).data, status=status.HTTP_201_CREATED)
