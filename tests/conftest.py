@@ -24,7 +24,9 @@ def valid_id_number(region: str = "330106", birth: str = "19900307", sequence: s
 
 
 @pytest.fixture(autouse=True)
-def _isolate(request):
+def _isolate(request, settings):
+    # Password hashing is deliberately slow; the suite tests logic, not PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     if request.node.get_closest_marker("integration") is None:
         previous = celery_app.conf.task_always_eager
