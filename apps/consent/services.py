@@ -697,3 +697,19 @@ def receipt_key_rotate() -> ReceiptKey:
     """Retire the active receipt key and create a new one; old receipts still verify against the JWKS."""
     ReceiptKey.objects.filter(state=ReceiptKey.State.ACTIVE).update(state=ReceiptKey.State.RETIRED)
     return receipts.active_key()
+
+
+def catalogue_ensure() -> None:
+    """Create the initial categories and purposes that are missing (never changes existing ones)."""
+    from . import catalogue
+
+    known = set(DataCategory.objects.values_list("code", flat=True))
+    for code, zh, en, sensitive, epidemic_only in catalogue.CATEGORIES:
+        if code not in known:
+            category_upsert(code=code, label_zh=zh, label_en=en, sensitive=sensitive, epidemic_only=epidemic_only)
+    known = set(Purpose.objects.values_list("code", flat=True))
+    for code, zh, en, dzh, den, basis, categories, retention, epidemic in catalogue.PURPOSES:
+        if code not in known:
+            purpose_upsert(code=code, label_zh=zh, label_en=en, description_zh=dzh, description_en=den,
+                           legal_basis=basis, categories=categories, retention_days=retention,
+                           epidemic_control=epidemic)

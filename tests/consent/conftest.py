@@ -42,3 +42,7 @@ def alice(make_citizen):
 
 def later(**kw):
     return timezone.now() + dt.timedelta(**kw)
+
+
+# The real Celery worker fixture, for the integration test of the retention task.
+from tests.integration.conftest import celery_worker  # noqa: E402, F401
