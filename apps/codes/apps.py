@@ -15,6 +15,8 @@ class CodesConfig(CodeTypeAppConfig):
     def ready(self) -> None:
         super().ready()  # registers the city code
         post_migrate.connect(_sync_code_type_catalogue, sender=self, dispatch_uid="codes.code_type_catalogue_sync")
+        # A flush (tests) or migration may remove keys and subjects: the in-process caches must not outlive them.
+        post_migrate.connect(_forget_process_caches, sender=self, dispatch_uid="codes.forget_process_caches")
 
 
 def _sync_code_type_catalogue(sender, **kwargs) -> None:
@@ -22,3 +24,9 @@ def _sync_code_type_catalogue(sender, **kwargs) -> None:
     from .services import code_type_catalogue_sync
 
     code_type_catalogue_sync()
+
+
+def _forget_process_caches(sender, **kwargs) -> None:
+    from .services import forget_process_caches
+
+    forget_process_caches()

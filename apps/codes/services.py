@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,7 +43,20 @@ def _active_cache_key(issuer_name: str) -> str:
 
 def invalidate_trust_caches() -> None:
     """Forget every cached key and trust-list document (after a rotation or an import)."""
+    _active_signers.clear()
     cache.delete_many([TRUST_CACHE_KEY, _active_cache_key(issuer())])
+
+
+def forget_process_caches(**_signal_kwargs: Any) -> None:
+    """Drop the in-process caches (connected to post_migrate, which also follows a test database flush)."""
+    _active_signers.clear()
+    _subjects.clear()
+
+
+def _committed_state() -> bool:
+    """In-process caches learn only outside transactions: a row read or written inside one may still be rolled
+    back, and a process-wide cache must never hand out a key or a status index that does not exist."""
+    return not connection.in_atomic_block
 
 
 def invalidate_status_caches() -> None:
@@ -145,9 +158,19 @@ def issuer_keys_rotate(*, issuer_name: str | None = None, now: dt.datetime | Non
     return result
 
 
+# issuer -> (signer, monotonic time it was read). Another process's rotation reaches this one within
+# PROCESS_CACHE_SECONDS; meanwhile it signs with the now-retiring key, which stays published and valid.
+_active_signers: dict[str, tuple[tokens.Signer, float]] = {}
+PROCESS_CACHE_SECONDS = 30
+
+
 def issuer_key_active(*, issuer_name: str | None = None, now: dt.datetime | None = None) -> tokens.Signer:
     """The signer of this city's active key, created on first use."""
     issuer_name = issuer_name or issuer()
+    held = _active_signers.get(issuer_name)
+    if held is not None and time.monotonic() - held[1] < PROCESS_CACHE_SECONDS and held[0].not_after > (
+            now.timestamp() if now is not None else time.time()):
+        return held[0]
     cache_key = _active_cache_key(issuer_name)
     cached = cache.get(cache_key)
     if cached is not None:
@@ -167,6 +190,8 @@ def issuer_key_active(*, issuer_name: str | None = None, now: dt.datetime | None
     signer = keys.signer_for(kid=row.kid, alg=row.alg, encrypted=row.private_key_encrypted,
                              not_after=int(row.not_after.timestamp()))
     cache.set(cache_key, (row.kid,), ACTIVE_KEY_CACHE_SECONDS)
+    if _committed_state():
+        _active_signers[issuer_name] = (signer, time.monotonic())
     return signer
 
 
@@ -232,9 +257,11 @@ def _subject_cached(citizen: Any, code_type: str) -> tuple[str, int]:
         if row is None:
             subject = subject_ensure(citizen=citizen, code_type=code_type)
             row = (subject.sub, subject.status_index)
-        if len(_subjects) >= _SUBJECT_CACHE_MAX:
-            _subjects.clear()
-        hit = _subjects[cache_key] = (row[0], row[1])
+        hit = (row[0], row[1])
+        if _committed_state():
+            if len(_subjects) >= _SUBJECT_CACHE_MAX:
+                _subjects.clear()
+            _subjects[cache_key] = hit
     return hit
 
 
@@ -288,14 +315,15 @@ def token_issue(*, citizen: Any, code_type: str, claims: Mapping[str, Any] | Non
     seconds = int(lifetime.total_seconds()) if isinstance(lifetime, dt.timedelta) else 0
     if seconds <= 0:
         raise ValidationError({"lifetime": ValidationError(_("The lifetime must be positive."), code="invalid")})
-    if claims is not None and not isinstance(claims, Mapping):
+    if claims is not None and not isinstance(claims, dict) and not isinstance(claims, Mapping):
         raise ValidationError({"claims": ValidationError(_("Claims must be a mapping."), code="invalid")})
-    signer = issuer_key_active(now=now)
+    issuer_name = settings.CITYCODE_ISSUER
+    signer = issuer_key_active(issuer_name=issuer_name, now=now)
     sub, status_index = _subject_cached(citizen, code_type)
     iat = int(now.timestamp()) if now is not None else int(time.time())
     exp = min(iat + seconds, signer.not_after)
     try:
-        text = tokens.encode(signer=signer, issuer=issuer(), sub=sub, code_type=code_type, iat=iat, exp=exp,
+        text = tokens.encode(signer=signer, issuer=issuer_name, sub=sub, code_type=code_type, iat=iat, exp=exp,
                              status_index=status_index, claims=claims)
     except (TypeError, ValueError) as exc:  # claims that CBOR cannot encode
         raise ValidationError({"claims": ValidationError(str(exc), code="invalid")}) from None

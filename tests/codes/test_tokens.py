@@ -140,3 +140,33 @@ def test_pure_verify_needs_no_database(make_citizen, django_assert_num_queries):
     with pytest.raises(VerificationFailed):
         tokens.verify(issued.token, trust_list=tokens.TrustList(), status_lists=None, now=None)
     assert keys.kid_for(selectors.jwks()["keys"][0]) == issued.kid
+
+
+def test_issued_cose_bytes_are_exactly_what_pycose_builds():
+    # Given an Ed25519 key (deterministic signatures, so whole messages can be compared)
+    private_key = keys.generate(tokens.EDDSA)
+    signer = tokens.Signer(kid=keys.kid_for(keys.public_jwk(private_key)), alg=tokens.EDDSA,
+                           private_key=private_key, not_after=2_000_000_000)
+    # When a token is encoded by our issuing path
+    token = tokens.encode(signer=signer, issuer="CC", sub="abcdefghijkl", code_type="city", iat=1_800_000_000,
+                          exp=1_800_000_300, status_index=7)
+    cose = tokens.b45decode(token[4:])
+    payload = cbor2.loads(cose).value[2]
+    # Then pycose's Sign1Message produces the same bytes for the same payload
+    assert cose == tokens.encode_with_pycose(signer=signer, payload=payload)
+
+
+def test_parsing_agrees_with_pycose(make_citizen):
+    # Given an issued token
+    issued = services.token_issue(citizen=make_citizen(), code_type="city", lifetime=FIVE_MINUTES)
+    cose = tokens.b45decode(issued.token[4:])
+    # When both pycose and our reader parse it
+    from pycose.headers import KID
+    from pycose.messages import Sign1Message
+
+    reference = Sign1Message.decode(cose)
+    ours = tokens._decode_message(issued.token)
+    # Then they see the same kid, payload, signature, and the same bytes to be signed
+    assert ours.kid == reference.phdr[KID] == issued.kid.encode()
+    assert (ours.payload, ours.signature) == (reference.payload, reference.signature)
+    assert ours.to_be_signed() == reference._create_sig_structure()
