@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.identity import permissions as identity_permissions
 from apps.identity.models import ApiClient, Citizen, Organization
@@ -61,20 +62,20 @@ class Disclosure:
 
 
 DENIAL_MESSAGES = {
-    "unknown_purpose": "No such purpose.",
-    "purpose_not_allowed": "The purpose is not active.",
-    "organization_inactive": "The organization is not active.",
-    "no_grant": "The organization holds no grant for this purpose.",
-    "grant_revoked": "The organization's grant for this purpose was revoked.",
-    "grant_expired": "The organization's grant for this purpose has expired.",
-    "grant_not_yet_valid": "The organization's grant for this purpose is not valid yet.",
-    "actor_not_authorized": "The actor may not act for this organization.",
-    "category_not_allowed": "A requested data category is outside the purpose's bound.",
-    "no_categories_requested": "No data category was requested.",
-    "no_consent": "The citizen has not consented to this purpose.",
-    "consent_withdrawn": "The citizen withdrew consent to this purpose.",
-    "consent_expired": "The citizen's consent to this purpose has expired.",
-    "category_not_consented": "The citizen has not consented to any of the requested data categories.",
+    "unknown_purpose": gettext_lazy("No such purpose."),
+    "purpose_not_allowed": gettext_lazy("The purpose is not active."),
+    "organization_inactive": gettext_lazy("The organization is not active."),
+    "no_grant": gettext_lazy("The organization holds no grant for this purpose."),
+    "grant_revoked": gettext_lazy("The organization's grant for this purpose was revoked."),
+    "grant_expired": gettext_lazy("The organization's grant for this purpose has expired."),
+    "grant_not_yet_valid": gettext_lazy("The organization's grant for this purpose is not valid yet."),
+    "actor_not_authorized": gettext_lazy("The actor may not act for this organization."),
+    "category_not_allowed": gettext_lazy("A requested data category is outside the purpose's bound."),
+    "no_categories_requested": gettext_lazy("No data category was requested."),
+    "no_consent": gettext_lazy("The citizen has not consented to this purpose."),
+    "consent_withdrawn": gettext_lazy("The citizen withdrew consent to this purpose."),
+    "consent_expired": gettext_lazy("The citizen's consent to this purpose has expired."),
+    "category_not_consented": gettext_lazy("The citizen has not consented to any of the requested data categories."),
 }
 
 # Purpose id -> (updated_at, frozenset of category codes). A purpose_upsert that changes the bound saves the
@@ -240,7 +241,8 @@ def disclose(
             )
         )
     if decision.reason:
-        raise DisclosureDenied(decision.reason, DENIAL_MESSAGES.get(decision.reason, decision.reason), log_id=row.pk)
+        raise DisclosureDenied(decision.reason, str(DENIAL_MESSAGES.get(decision.reason, decision.reason)),
+                               log_id=row.pk)
     return Disclosure(
         categories=decision.allowed,
         basis=decision.basis,

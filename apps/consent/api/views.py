@@ -33,8 +33,8 @@ def _my_consent(request, consent_id: int):
 
 
 class PurposeListApi(APIView):
-    permission_classes = [IsCitizen | HasApiScope]
-    required_scope = ADMIN
+    # Purposes are the city's public statement of what each use of data may take: any signed-in caller
+    # (citizen, staff or API client) may read them.
 
     @extend_schema(responses={200: s.PurposeOutput(many=True)}, tags=["consent"],
                    summary="Purposes: what each may use, on what legal basis, kept how long")
