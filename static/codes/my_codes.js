@@ -14,6 +14,7 @@
   var template = document.getElementById("code-card-template");
   var RETRY_MS = 5000;
   var skewMs = 0; // server clock minus this device's clock
+  var pageLanguage = (document.documentElement.lang || "zh-hans").toLowerCase().indexOf("en") === 0 ? "en" : "zh-hans";
 
   function serverNow() { return Date.now() + skewMs; }
 
@@ -56,8 +57,10 @@
     this.canvas = this.node.querySelector("canvas");
     this.countdown = this.node.querySelector("[data-testid=code-countdown]");
     this.stale = this.node.querySelector("[data-testid=code-stale]");
-    this.node.querySelector("[data-testid=code-label]").textContent = code.label;
-    this.canvas.setAttribute("aria-label", code.label + " " + texts.qrAlt);
+    // The page's language, not the browser's Accept-Language (which the API would follow).
+    var label = (code.labels && code.labels[pageLanguage]) || code.label;
+    this.node.querySelector("[data-testid=code-label]").textContent = label;
+    this.canvas.setAttribute("aria-label", label + " " + texts.qrAlt);
     this.url = root.dataset.codesUrl + "/" + encodeURIComponent(code.type);
     this.show(code);
   }
@@ -69,6 +72,7 @@
     this.retryAt = 0;
     draw(this.canvas, code.token);
     this.node.dataset.expiresAt = code.expires_at;
+    this.node.dataset.drawn = String(Number(this.node.dataset.drawn || 0) + 1);
     this.stale.hidden = true;
     this.tick();
   };
