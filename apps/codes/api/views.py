@@ -45,6 +45,7 @@ class MyCodesApi(APIView):
 
     @extend_schema(
         responses={200: HeldCodesOutput},
+        operation_id="me_codes_list",
         tags=["codes"],
         summary="Every code the signed-in citizen holds, each with a fresh token",
         description="Iterates the code-type registry: the city code first, then every plugged-in code type "
@@ -63,6 +64,7 @@ class MyCodeApi(APIView):
             200: HeldCodeOutput,
             404: OpenApiResponse(description="`unknown_code_type`, or `code_not_held` by this citizen."),
         },
+        operation_id="me_code_retrieve",
         tags=["codes"],
         summary="A fresh token of one code type",
     )
