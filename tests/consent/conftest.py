@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 
 import pytest
@@ -46,3 +47,21 @@ def later(**kw):
 
 # The real Celery worker fixture, for the integration test of the retention task.
 from tests.integration.conftest import celery_worker  # noqa: E402, F401
+
+
+@contextlib.contextmanager
+def as_database_superuser():
+    """Act like someone with full database access: on PostgreSQL, with the append-only trigger switched off
+    (session_replication_role = replica). This is how the tests tamper with, or age, access-log rows."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")

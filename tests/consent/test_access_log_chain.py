@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.consent import chain, selectors, services
 from apps.consent.models import AccessLog, ChainHead
-from tests.consent.conftest import later
+from tests.consent.conftest import as_database_superuser, later
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,8 @@ def test_tampering_with_one_row_is_caught_and_named(history):
     alice, _bob = history
     # When someone edits what a row says was disclosed
     row = AccessLog.objects.get(citizen=alice, seq=2)
-    AccessLog.objects.filter(pk=row.pk).update(categories=["identity.adult", "identity.name"])
+    with as_database_superuser():
+        AccessLog.objects.filter(pk=row.pk).update(categories=["identity.adult", "identity.name"])
     # Then verification fails and names the first broken link
     with pytest.raises(CommandError) as exc:
         verify()
@@ -60,10 +61,24 @@ def test_rewriting_a_row_with_a_fresh_digest_is_still_caught(history):
     row.organization_slug = "someone-else"
     row.content_digest = chain.digest_content(row)
     row.hash = chain.link_hash(row.prev_hash, row.seq, row.content_digest)
-    row.save()
+    with as_database_superuser():
+        row.save()
     # The next row's prev_hash no longer matches
     with pytest.raises(CommandError, match=r"row #2: prev_hash"):
         verify()
+
+
+def test_the_database_refuses_to_change_a_log_row(history):
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    alice, _bob = history
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        AccessLog.objects.filter(citizen=alice, seq=1).update(categories=["identity.name"])
+    # A redaction that keeps the chain fields is the one change allowed (what retention does)
+    AccessLog.objects.filter(citizen=alice, seq=1).update(redacted_at=timezone.now(), **services.REDACTED)
+    assert "none broken" in verify()
 
 
 def test_deleting_a_row_in_the_middle_or_at_the_end_is_caught(history):
@@ -108,11 +123,13 @@ def test_a_short_retention_row_between_long_ones_is_redacted_in_place(history):
     assert rows[1].redacted_at and rows[1].organization_slug == "" and rows[1].categories == []
     assert "none broken" in verify()
     # Tampering with a redacted row's digest is still caught
-    AccessLog.objects.filter(pk=rows[2].pk).update(content_digest="0" * 64)
+    with as_database_superuser():
+        AccessLog.objects.filter(pk=rows[2].pk).update(content_digest="0" * 64)
     with pytest.raises(CommandError, match=r"row #3"):
         verify()
 
 
+@as_database_superuser()
 def _age_row(row: AccessLog, *, days: int) -> None:
     """Re-write a row as if it had been logged `days` ago (re-sealing the whole chain after it), so retention
     can be tested without waiting; the chain stays valid."""
@@ -130,7 +147,8 @@ def _age_row(row: AccessLog, *, days: int) -> None:
 
 def test_moving_a_row_in_time_is_itself_tampering(history):
     alice, _bob = history
-    AccessLog.objects.filter(citizen=alice, seq=1).update(created_at=timezone.now() - dt.timedelta(days=100))
+    with as_database_superuser():
+        AccessLog.objects.filter(citizen=alice, seq=1).update(created_at=timezone.now() - dt.timedelta(days=100))
     with pytest.raises(CommandError, match=r"row #1: content does not match"):
         verify()
 

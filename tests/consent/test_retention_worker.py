@@ -8,6 +8,7 @@ from django.core.management import call_command
 from apps.consent import chain, services
 from apps.consent.models import AccessLog, ChainHead
 from apps.consent.tasks import apply_retention
+from tests.consent.conftest import as_database_superuser
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -19,15 +20,16 @@ def test_the_worker_prunes_expired_rows_and_the_chain_still_verifies(celery_work
     services.disclose(organization=library, purpose="venue.entry", citizen=alice)
     services.disclose(organization=library, purpose="venue.entry", citizen=alice)
     first = AccessLog.objects.get(citizen=alice, seq=1)
-    first.created_at -= dt.timedelta(days=31)
-    first.content_digest = chain.digest_content(first)
-    first.hash = chain.link_hash(first.prev_hash, 1, first.content_digest)
-    first.save(update_fields=["created_at", "content_digest", "hash"])
-    second = AccessLog.objects.get(citizen=alice, seq=2)
-    second.prev_hash = first.hash
-    second.hash = chain.link_hash(first.hash, 2, second.content_digest)
-    second.save(update_fields=["prev_hash", "hash"])
-    ChainHead.objects.filter(citizen=alice).update(last_hash=second.hash)
+    with as_database_superuser():  # (re-sealed as if it had been written 31 days ago)
+        first.created_at -= dt.timedelta(days=31)
+        first.content_digest = chain.digest_content(first)
+        first.hash = chain.link_hash(first.prev_hash, 1, first.content_digest)
+        first.save(update_fields=["created_at", "content_digest", "hash"])
+        second = AccessLog.objects.get(citizen=alice, seq=2)
+        second.prev_hash = first.hash
+        second.hash = chain.link_hash(first.hash, 2, second.content_digest)
+        second.save(update_fields=["prev_hash", "hash"])
+        ChainHead.objects.filter(citizen=alice).update(last_hash=second.hash)
 
     # When the beat task runs on the worker
     result = apply_retention.delay().get(timeout=60)
