@@ -151,8 +151,14 @@ def verify_live(*, token: str, expected_type: str | None = None,
     verified = tokens.verify(token, trust_list=live_trust_list(), status_lists=status_lists, now=now,
                              expected_type=expected_type)
     if verified.issuer == services.issuer() and status_lists.get(verified.issuer, verified.code_type) is None:
-        # Every own subject has a status-list row (created with its index): a missing one is an anomaly.
-        raise tokens.VerificationFailed("revoked", "no status list")
+        # Every own subject has a status-list row (created with its index). The snapshot may predate the
+        # list (another process created it and our cache is per process): re-read once, then fail closed.
+        services.invalidate_status_caches()
+        fresh = live_status_lists()
+        if fresh.get(verified.issuer, verified.code_type) is None:
+            raise tokens.VerificationFailed("revoked", "no status list")
+        verified = tokens.verify(token, trust_list=live_trust_list(), status_lists=fresh, now=now,
+                                 expected_type=expected_type)
     return verified
 
 

@@ -209,6 +209,8 @@ def _status_list_for_update(code_type: str) -> StatusList:
                 StatusList.objects.create(code_type=code_type, issuer=issuer())
         except IntegrityError:
             continue
+        # A cached "no list for this type" would make verify_live (fail closed) call new tokens revoked.
+        _invalidate(invalidate_status_caches)
     return StatusList.objects.select_for_update().get(code_type=code_type)
 
 

@@ -107,3 +107,19 @@ def test_concurrent_first_issues_get_distinct_indices(make_citizen):
     assert errors == []
     indices = list(Subject.objects.filter(code_type="race").values_list("status_index", flat=True))
     assert len(indices) == len(citizens) == len(set(indices))
+
+
+def test_the_first_token_of_a_new_code_type_verifies_after_the_status_cache_was_filled(make_citizen):
+    # Given a verification has cached the live status lists while only "talent" had one
+    import datetime as dt
+
+    from apps.codes import selectors as codes_selectors
+    from apps.codes import services as codes_services
+
+    citizen = make_citizen()
+    talent = codes_services.token_issue(citizen=citizen, code_type="talent", lifetime=dt.timedelta(minutes=5))
+    codes_selectors.verify_live(token=talent.token)
+    # When the first "city" token ever is issued
+    city = codes_services.token_issue(citizen=citizen, code_type="city", lifetime=dt.timedelta(minutes=5))
+    # Then it verifies at once (the new status list is not mistaken for a missing one)
+    assert codes_selectors.verify_live(token=city.token).code_type == "city"
