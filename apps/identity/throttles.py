@@ -1,4 +1,12 @@
+import hashlib
+
 from rest_framework.throttling import SimpleRateThrottle
+
+
+def _digest(ident: str) -> str:
+    """The caller controls the account name and X-Forwarded-For: hash them, so the cache key stays short and valid
+    on every backend (memcached refuses keys over 250 characters or with spaces or control characters)."""
+    return hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class LoginThrottle(SimpleRateThrottle):
@@ -11,11 +19,11 @@ class LoginThrottle(SimpleRateThrottle):
         data = getattr(request, "data", None) or getattr(request, "POST", {})
         if hasattr(data, "get"):
             login = str(data.get("username") or "").strip().lower()
-        return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{login}"}
+        return self.cache_format % {"scope": self.scope, "ident": _digest(f"{self.get_ident(request)}:{login}")}
 
 
 class RegisterThrottle(SimpleRateThrottle):
     scope = "register"
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": _digest(str(self.get_ident(request)))}
