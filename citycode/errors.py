@@ -11,8 +11,15 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -98,6 +105,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         fields = django_validation_fields(exc)
         first = next(iter(fields.values()))[0]
         return Response(error_body("validation_error", first["message"], fields), status=400)
+    # Raised while reading the body (request.data), inside the view: Django's own 400 handling never sees them.
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body("request_too_large", _("The request body is too large.")), status=413)
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response(error_body("too_many_fields", _("The request has too many fields.")), status=400)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body("bad_request", _("Bad request.")), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -174,6 +174,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "citycode.errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "citycode.parsers.JSONParser",  # DRF's, but too-deep nesting is a 400 (not a RecursionError 500)
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("LOGIN_RATE", "10/min"),
         "register": env_str("REGISTER_RATE", "20/hour"),
