@@ -27,8 +27,27 @@ urlpatterns = [
     path("", include("apps.identity.urls")),
 ]
 
+handler400 = "citycode.urls.bad_request"
+handler403 = "citycode.urls.permission_denied"
 handler404 = "citycode.urls.not_found"
 handler500 = "citycode.urls.server_error"
+
+
+def bad_request(request, exception=None):
+    # Django's own 400s, raised before any view runs (e.g. DisallowedHost, a malformed multipart stream)
+    if request.path.startswith("/api/"):
+        return json_error_view("bad_request", "Bad request.", 400)(request)
+    from django.views.defaults import bad_request as default_bad_request
+
+    return default_bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_error_view("permission_denied", "Permission denied.", 403)(request)
+    from django.views.defaults import permission_denied as default_permission_denied
+
+    return default_permission_denied(request, exception)
 
 
 def not_found(request, exception=None):
