@@ -3,6 +3,7 @@ import datetime as dt
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 MINOR_AGE = 14  # PIPL Art 31: under-14s need a guardian's consent
@@ -55,6 +56,10 @@ class ResidentRecord(models.Model):
     id_hash = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=100)
 
+    class Meta:
+        verbose_name = _("resident record")
+        verbose_name_plural = _("resident records")
+
     def __str__(self) -> str:
         return f"resident {self.id_hash[:8]}"
 
@@ -77,6 +82,8 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["slug"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         permissions = [
             ("manage_organization", "Manage the organization's staff and API keys"),
             ("act_for_organization", "Act for the organization"),
@@ -85,6 +92,13 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language: `name_en` under English when there is one, else `name`."""
+        if (get_language() or "").lower().startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
 
 
 class Membership(models.Model):
@@ -99,6 +113,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org")
         ]
@@ -129,6 +145,8 @@ class ApiClient(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "device_id"],
@@ -156,6 +174,10 @@ class AuthToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("sign-in token")
+        verbose_name_plural = _("sign-in tokens")
 
     def __str__(self) -> str:
         return f"token {self.key_hash[:8]} of {self.user_id}"
