@@ -112,6 +112,8 @@ class AccessGrant(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("access grant")
+        verbose_name_plural = _("access grants")
         indexes = [models.Index(fields=["organization", "purpose"], name="grant_org_purpose")]
         constraints = [
             models.CheckConstraint(
@@ -165,6 +167,8 @@ class Representation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("representation")
+        verbose_name_plural = _("representations")
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(representative=models.F("represented")), name="representation_not_self"
@@ -201,6 +205,8 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-given_at", "-id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         indexes = [models.Index(fields=["citizen", "purpose"], name="consent_citizen_purpose")]
         constraints = [
             models.CheckConstraint(
@@ -238,6 +244,7 @@ class Emergency(models.Model):
 
     class Meta:
         ordering = ["-starts_at"]
+        verbose_name = _("emergency")
         verbose_name_plural = _("emergencies")
         constraints = [
             models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="emergency_period"),
@@ -261,6 +268,8 @@ class ReceiptKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("receipt key")
+        verbose_name_plural = _("receipt keys")
         constraints = [
             models.UniqueConstraint(fields=["state"], condition=models.Q(state="active"), name="one_active_receipt_key")
         ]
@@ -283,6 +292,10 @@ class ChainHead(models.Model):
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
     anchor_seq = models.PositiveBigIntegerField(default=0)
     anchor_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("access-log chain head")
+        verbose_name_plural = _("access-log chain heads")
 
     def __str__(self) -> str:
         return f"chain of {self.citizen_id} at {self.seq}"
@@ -323,6 +336,8 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["citizen_id", "seq"]
+        verbose_name = _("access-log entry")
+        verbose_name_plural = _("access log")
         constraints = [models.UniqueConstraint(fields=["citizen", "seq"], name="accesslog_chain_position")]
         indexes = [
             models.Index(fields=["purpose", "created_at"], name="accesslog_purpose_time"),

@@ -2,10 +2,20 @@
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from apps.identity.models import Citizen, Organization
 
-from .models import AccessGrant, AccessLog, Consent, DataCategory, Emergency, Purpose, Representation
+from .models import (
+    AccessGrant,
+    AccessLog,
+    Consent,
+    DataCategory,
+    Emergency,
+    LegalBasis,
+    Purpose,
+    Representation,
+)
 
 
 def purposes_list(*, active_only: bool = True) -> QuerySet[Purpose]:
@@ -21,8 +31,19 @@ def categories_list() -> QuerySet[DataCategory]:
     return DataCategory.objects.all()
 
 
+def category_labels() -> dict[str, str]:
+    """Every data category's label in the active language, keyed by code (one query, for a whole page)."""
+    field = "label_en" if (get_language() or "").lower().startswith("en") else "label_zh"
+    return dict(DataCategory.objects.values_list("code", field))
+
+
+def legal_basis_label(*, basis: str) -> str:
+    """The legal basis ("consent", "statutory", "emergency") as words in the active language."""
+    return str(LegalBasis(basis).label) if basis in LegalBasis.values else basis
+
+
 def consents_for(*, citizen: Citizen) -> QuerySet[Consent]:
-    return Consent.objects.filter(citizen=citizen).select_related("purpose", "organization")
+    return Consent.objects.filter(citizen=citizen).select_related("purpose", "organization", "given_by")
 
 
 def consent_of(*, citizen: Citizen, consent_id: int) -> Consent | None:

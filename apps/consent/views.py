@@ -37,8 +37,16 @@ def my_consents(request):
             "ordinary": [(c, _label(c)) for c in categories if not c.sensitive],
             "sensitive": [(c, _label(c)) for c in categories if c.sensitive],
         })
+    labels = selectors.category_labels()
     consents = [
-        {"consent": c, "purpose_label": _label(c.purpose), "status": c.status}
+        {
+            "consent": c,
+            "purpose_label": _label(c.purpose),
+            "status": c.status,
+            "categories": [labels.get(code, code) for code in c.categories],
+            # Someone else (a guardian or carer) gave it: name them from the stored link, not the log label.
+            "given_by_other": c.given_by if c.given_by_id not in (None, c.citizen_id) else None,
+        }
         for c in selectors.consents_for(citizen=request.user)
     ]
     return render(request, "consent/my_consents.html", {"purposes": purposes, "consents": consents})
@@ -99,5 +107,13 @@ def consent_receipt(request, consent_id: int):
 @login_required
 @require_GET
 def access_log(request):
-    rows = selectors.access_log_for(citizen=request.user)[:200]
+    labels = selectors.category_labels()
+    rows = [
+        {
+            "log": row,
+            "categories": [labels.get(code, code) for code in row.categories],
+            "denial": services.DENIAL_MESSAGES.get(row.reason, "") if row.reason else "",
+        }
+        for row in selectors.access_log_for(citizen=request.user)[:200]
+    ]
     return render(request, "consent/access_log.html", {"rows": rows})
