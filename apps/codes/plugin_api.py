@@ -69,12 +69,17 @@ class UnknownCodeType(LookupError):
 
 @dataclass(frozen=True)
 class CategorySpec:
-    """A data category a code type introduces, e.g. ``talent.certification``."""
+    """A data category a code type introduces, e.g. ``talent.certification``.
+
+    ``fields`` labels the keys of a structured value (a dict), as ``(key, label_zh, label_en)``, so a
+    verifier reads "Level: B", not "level: B".
+    """
 
     code: str
     label_zh: str
     label_en: str
     sensitive: bool = False
+    fields: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,10 @@ class CodeType:
         for category in self.categories:
             if not isinstance(category, CategorySpec) or not (category.label_zh and category.label_en):
                 raise ImproperlyConfigured(f"Code type {self.key!r}: categories must be CategorySpec with labels.")
+            if not all(len(f) == 3 and all(isinstance(x, str) and x for x in f) for f in category.fields):
+                raise ImproperlyConfigured(
+                    f"Code type {self.key!r}: fields of {category.code!r} must be (key, label_zh, label_en)."
+                )
         for purpose in self.purposes:
             if not isinstance(purpose, PurposeSpec) or not (purpose.label_zh and purpose.label_en):
                 raise ImproperlyConfigured(f"Code type {self.key!r}: purposes must be PurposeSpec with labels.")
@@ -169,6 +178,7 @@ class CodeTypeRegistry:
         self._types: dict[str, CodeType] = {}
         self._owners: dict[str, str] = {}
         self._providers: dict[str, CodeType] = {}
+        self._field_labels: dict[str, dict[str, tuple[str, str]]] = {}
         self._locked = False
         self._follow_startup = follow_startup
         self._allowed_apps = None if allowed_apps is None else frozenset(allowed_apps)
@@ -216,6 +226,9 @@ class CodeTypeRegistry:
         self._owners[instance.key] = app_name
         for category in instance.provides:
             self._providers[category] = instance
+        for spec in instance.categories:
+            if spec.fields:
+                self._field_labels[spec.code] = {key: (zh, en) for key, zh, en in spec.fields}
         return instance
 
     # -- reads --------------------------------------------------------------------------------------------
@@ -238,6 +251,14 @@ class CodeTypeRegistry:
 
     def provider_for(self, category: str) -> CodeType | None:
         return self._providers.get(category)
+
+    def field_label(self, category: str, key: str, language: str | None = None) -> str:
+        """The label a code type declared for one key of a category's structured value (the key if none)."""
+        labels = self._field_labels.get(category, {}).get(key)
+        if labels is None:
+            return key
+        language = (language or get_language() or "zh-hans").lower()
+        return labels[1] if language.startswith("en") else labels[0]
 
     def provided_categories(self) -> frozenset[str]:
         return frozenset(self._providers)

@@ -191,7 +191,7 @@ def held_code_qr(*, citizen, code_type: str, token: str, image_format: str) -> Q
     try:
         verified = verify_live(token=token, expected_type=code_type)
     except tokens.VerificationFailed as exc:
-        raise DomainError(exc.reason, _("The code was refused (%(reason)s).") % {"reason": exc.reason}) from None
+        raise DomainError(exc.reason, str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
     owner = citizen_for_subject(code_type=code_type, sub=verified.sub)
     if owner is None or owner.pk != citizen.pk:
         raise NotFound("code_not_held", _("You do not hold this code."))

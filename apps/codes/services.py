@@ -444,14 +444,14 @@ def code_scan(*, organization, purpose: str, token: str, actor, request_id: str 
     try:
         verified = code_selectors.verify_live(token=token)
     except tokens.VerificationFailed as exc:
-        raise DomainError(exc.reason, _("The code was refused (%(reason)s).") % {"reason": exc.reason}) from None
+        raise DomainError(exc.reason, str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
     try:
         kind = code_types.get(verified.code_type)
     except UnknownCodeType:
-        raise DomainError("unknown_code_type", _("This city does not know the code's type.")) from None
+        raise DomainError("unknown_code_type", str(tokens.REFUSAL_MESSAGES["unknown_code_type"])) from None
     citizen = code_selectors.citizen_for_subject(code_type=verified.code_type, sub=verified.sub)
     if citizen is None or not citizen.is_active:
-        raise DomainError("unknown_subject", _("The code does not belong to a known citizen."))
+        raise DomainError("unknown_subject", str(tokens.REFUSAL_MESSAGES["unknown_subject"]))
     disclosure = consent_services.disclose(
         organization=organization, purpose=purpose, citizen=citizen, categories=None, actor=actor,
         request_id=request_id,

@@ -57,6 +57,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from django.utils.translation import gettext_lazy
 from pycose.algorithms import EdDSA, Es256
 from pycose.headers import KID, Algorithm
 from pycose.messages import Sign1Message
@@ -104,6 +105,22 @@ class VerificationFailed(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+
+# What a person is told for each refusal (the page and the API's `error.message`; `error.code` stays the reason).
+# `unknown_code_type` and `unknown_subject` are refusals of the scan after the token itself verified.
+REFUSAL_MESSAGES = {
+    "bad_prefix": gettext_lazy("This is not a city code. Scan the code shown in the person's city app."),
+    "bad_encoding": gettext_lazy("The code is damaged or incomplete. Ask the person to show it again."),
+    "unknown_kid": gettext_lazy("The code was signed with a key this city does not trust."),
+    "bad_signature": gettext_lazy("The code's signature does not match: it was altered or forged."),
+    "expired": gettext_lazy("The code has expired. Ask the person to refresh it in the app."),
+    "not_yet_valid": gettext_lazy("The code is not valid yet. The clock of the person's device may be wrong."),
+    "revoked": gettext_lazy("The code has been revoked."),
+    "wrong_type": gettext_lazy("This is a different kind of code than the one expected here."),
+    "unknown_code_type": gettext_lazy("This city does not know the code's type."),
+    "unknown_subject": gettext_lazy("The code does not belong to a known citizen."),
+}
 
 
 # -- Base45 (RFC 9285) -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from apps.consent import selectors as consent_selectors
@@ -12,6 +13,8 @@ from citycode.errors import DomainError
 
 from . import scan_image, services
 from .forms import VerifyForm
+from .plugin_api import UnknownCodeType
+from .plugin_api import registry as code_types
 
 
 def _english() -> bool:
@@ -30,9 +33,19 @@ def _display(value) -> str:
         return _("yes")
     if value is False:
         return _("no")
+    if isinstance(value, list | tuple):
+        return pgettext("list separator", ", ").join(_display(item) for item in value) if value else "—"
     if isinstance(value, dict):
-        return "; ".join(f"{key}: {_display(item)}" for key, item in value.items())
+        return "; ".join(str(item) for item in value.values())
     return str(value)
+
+
+def _row(category: str, label: str, value) -> dict:
+    """One line of the result: a plain value, or a structured one as labelled parts (the code type's labels)."""
+    if isinstance(value, dict):
+        parts = [(code_types.field_label(category, key), _display(item)) for key, item in value.items()]
+        return {"code": category, "label": label, "value": "", "parts": parts}
+    return {"code": category, "label": label, "value": _display(value), "parts": []}
 
 
 @login_required
@@ -46,8 +59,8 @@ def verify(request):
     form = VerifyForm(
         request.POST or None,
         request.FILES or None,
-        organizations=[(org.slug, org.name_en or org.name if _english() else org.name) for org in organizations],
-        purposes=[(p.code, f"{_label(p)} ({p.code})") for p in purposes],
+        organizations=[(org.slug, org.display_name) for org in organizations],
+        purposes=[(p.code, _label(p)) for p in purposes],
     )
     result = refusal = None
     status = 200
@@ -68,12 +81,15 @@ def verify(request):
         else:
             status = 400
     rows = []
+    basis_label = code_type_label = ""
     if result is not None:
-        labels = {c.code: _label(c) for c in consent_selectors.categories_list()}
-        rows = [
-            {"code": code, "label": labels.get(code, code), "value": _display(value)}
-            for code, value in result.data.items()
-        ]
+        labels = consent_selectors.category_labels()
+        rows = [_row(code, labels.get(code, code), value) for code, value in result.data.items()]
+        basis_label = consent_selectors.legal_basis_label(basis=result.basis)
+        try:
+            code_type_label = code_types.get(result.code_type).label()
+        except UnknownCodeType:
+            code_type_label = result.code_type
     purpose_label = {p.code: _label(p) for p in purposes}
     return render(
         request,
@@ -84,6 +100,8 @@ def verify(request):
             "rows": rows,
             "refusal": refusal,
             "purpose_label": purpose_label.get(result.purpose, result.purpose) if result else "",
+            "basis_label": basis_label,
+            "code_type_label": code_type_label,
         },
         status=status,
     )

@@ -17,7 +17,17 @@ class TalentCodeType(CodeType):
     label_en = "Talent code"
     lifetime = dt.timedelta(minutes=10)
     categories = (
-        CategorySpec(CERTIFICATION, "人才认定", "Talent certification"),
+        CategorySpec(
+            CERTIFICATION,
+            "人才认定",
+            "Talent certification",
+            fields=(
+                ("certified", "已认定", "Certified"),
+                ("level", "人才层次", "Level"),
+                ("issued_by", "认定机构", "Issued by"),
+                ("valid_until", "有效期至", "Valid until"),
+            ),
+        ),
     )
     purposes = (
         # The same texts as the consent catalogue's seed: re-declaring them must not bump the purpose's
