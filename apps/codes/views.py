@@ -2,9 +2,8 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from apps.consent import selectors as consent_selectors

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from apps.codes import keys, services, tokens
@@ -206,6 +206,10 @@ def test_a_refused_token_is_a_400_with_its_reason_and_discloses_nothing(venue, a
     assert response.status_code == 400, response.json()
     assert response.json()["error"]["code"] == reason
     assert "data" not in response.json()
+    # And the message is the reason's sentence in the response's language, not the code again
+    with translation.override(response.headers.get("Content-Language") or settings.LANGUAGE_CODE):
+        assert response.json()["error"]["message"] == str(tokens.REFUSAL_MESSAGES[reason])
+    assert reason not in response.json()["error"]["message"]
     # And nothing was disclosed (no per-citizen log row: the token never reached the gate)
     assert log_rows(alice) == []
 

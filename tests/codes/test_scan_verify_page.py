@@ -5,12 +5,15 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
+from django.utils.html import escape
 
-from apps.codes import qr, services
+from apps.codes import qr, services, tokens
 from apps.consent import selectors as consent_selectors
 from apps.consent import services as consent_services
 from apps.identity import services as identity_services
 from apps.identity.models import Citizen, Organization
+from apps.talent import services as talent_services
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-staff-password"
@@ -136,3 +139,88 @@ def test_a_citizen_without_an_organization_may_not_verify(make_citizen):
 def test_anonymous_visitors_are_sent_to_log_in():
     response = Client().get("/verify/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# -- words, not codes, in both languages --------------------------------------------------------------------
+
+
+def _in_english(client):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def test_an_allowed_scan_reads_as_words_in_chinese(librarian, alice):
+    # When the librarian verifies alice's code (the page defaults to Chinese)
+    html = librarian.post("/verify/", {"organization": "library", "purpose": "venue.entry",
+                                       "token": city_token(alice)}).content.decode()
+    # Then the heading, the legal basis, the code type and the fields are labels, not codes
+    assert "已准许：场馆入场" in html
+    assert "法律依据：本人同意 · 码：城市码" in html
+    with translation.override("zh-hans"):
+        labels = consent_selectors.category_labels()
+    assert f"<dt>{labels['identity.name']}</dt>" in html and f"<dt>{labels['identity.adult']}</dt>" in html
+    assert "Allowed" not in html and "consent ·" not in html
+
+
+def test_an_allowed_scan_reads_as_words_in_english(librarian, alice):
+    html = _in_english(librarian).post("/verify/", {"organization": "library", "purpose": "venue.entry",
+                                                    "token": city_token(alice)}).content.decode()
+    assert "Allowed: Venue entry" in html
+    assert "Legal basis: Consent · Code: City code" in html
+    with translation.override("en"):
+        labels = consent_selectors.category_labels()
+    assert f"<dt>{labels['identity.adult']}</dt>" in html
+    # And the purpose choices are labels without their codes
+    assert ">Venue entry</option>" in html
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_refused_code_is_explained_once_in_a_sentence(librarian, alice, language):
+    if language == "en":
+        _in_english(librarian)
+    # When the librarian pastes something that is not a city code
+    response = librarian.post("/verify/", {"organization": "library", "purpose": "venue.entry",
+                                           "token": "HC1:" + city_token(alice)[4:]})
+    html = response.content.decode()
+    assert response.status_code == 400
+    # Then the refusal is the sentence for bad_prefix, in the page's language
+    with translation.override(language):
+        sentence = escape(str(tokens.REFUSAL_MESSAGES["bad_prefix"]))
+    assert html.count(sentence) == 1
+    # And the code appears only as the machine attribute and the small print for support staff
+    assert html.count("bad_prefix") == 2
+    assert 'class="hint reason-code"' in html
+
+
+def test_a_gate_denial_is_the_consent_sentence(librarian, alice):
+    html = _in_english(librarian).post("/verify/", {"organization": "library", "purpose": "transit.boarding",
+                                                    "token": city_token(alice)}).content.decode()
+    assert "The organization holds no grant for this purpose." in html
+    assert html.count("no_grant") == 2
+
+
+def test_a_structured_value_shows_the_code_types_labels(librarian, make_citizen, library):
+    # Given bob, a certified talent who consented to talent.benefits with the library
+    bob = make_citizen(name="王博")
+    talent_services.certification_issue(citizen=bob, level="B", issued_by="市人才服务中心",
+                                        valid_until=dt.date.today() + dt.timedelta(days=30))
+    consent_services.access_grant_create(organization=library, purpose="talent.benefits",
+                                         approved_by=Citizen.objects.get(username="bureau-root"))
+    consent_services.consent_give(citizen=bob, purpose="talent.benefits", organization=library,
+                                  categories=["talent.certification"])
+    # When the librarian verifies his city code for talent.benefits, in each language
+    form = {"organization": "library", "purpose": "talent.benefits", "token": city_token(bob)}
+    zh = librarian.post("/verify/", form).content.decode()
+    en = _in_english(librarian).post("/verify/", form).content.decode()
+    # Then the certification's parts carry the talent code type's labels, not its keys
+    assert "<dt>人才层次</dt><dd>B</dd>" in zh and "<dt>已认定</dt><dd>是</dd>" in zh
+    assert "<dt>Level</dt><dd>B</dd>" in en and "<dt>Issued by</dt><dd>市人才服务中心</dd>" in en
+    assert "issued_by" not in zh and "valid_until" not in en
+
+
+def test_the_navigation_offers_the_verify_page_only_to_staff(librarian, make_citizen):
+    assert 'data-testid="nav-verify"' in librarian.get("/consents/").content.decode()
+    make_citizen(username="plain-reader", name="普通人")
+    client = Client()
+    assert client.login(username="plain-reader", password="correct-horse-battery")
+    assert 'data-testid="nav-verify"' not in client.get("/consents/").content.decode()
