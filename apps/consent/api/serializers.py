@@ -50,7 +50,8 @@ class ConsentGiveInput(serializers.Serializer):
         default=False, help_text="Required (true) for a separate consent to one sensitive category."
     )
     on_behalf_of = serializers.IntegerField(
-        required=False, help_text="Citizen id of the minor or elderly person you act for as guardian or carer."
+        required=False, min_value=1, max_value=2**63 - 1,  # a citizen id (BigAutoField): larger ones overflow the query
+        help_text="Citizen id of the minor or elderly person you act for as guardian or carer.",
     )
 
 
