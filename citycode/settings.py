@@ -185,6 +185,9 @@ REST_FRAMEWORK = {
         "register": env_str("REGISTER_RATE", "20/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # How many reverse proxies sit in front: rate limits trust X-Forwarded-For only that deep. 0 = use the
+    # socket address, so a client cannot dodge the login limit by sending a fresh X-Forwarded-For.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "citycode API",
