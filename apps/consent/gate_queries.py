@@ -55,18 +55,26 @@ _INSERT = (
 )
 
 
+try:
+    import psycopg
+
+    class PreparedCursor(psycopg.Cursor):
+        """Every statement as a server-side prepared statement (defined once: a class per call costs more
+        than the statement it prepares)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+except ImportError:  # SQLite-only installs
+    PreparedCursor = None
+
+
 def _cursor():
     """A cursor for the gate's statements. On PostgreSQL they run as server-side prepared statements:
     planning the decision query costs several times more than executing it, and a prepared statement is
     planned once per connection. (Behind PgBouncer this needs its prepared-statement support, 1.21+.)"""
     if connection.vendor != "postgresql":
         return connection.cursor()
-    import psycopg
-
-    class PreparedCursor(psycopg.Cursor):
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
     connection.ensure_connection()
     if connection.connection.prepare_threshold is None:
         # Django turns automatic preparing off (its own cursors bind on the client and never prepare); a
