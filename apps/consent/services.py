@@ -30,8 +30,8 @@ from .models import (
     ReceiptKey,
     Representation,
 )
+from .permissions import ADMIN_SCOPE, is_data_bureau_client  # noqa: F401  (ADMIN_SCOPE re-exported)
 
-ADMIN_SCOPE = "consent.admin"
 DATA_BUREAU_SLUG = "data-bureau"
 ELDERLY_AGE = 60
 
@@ -370,7 +370,7 @@ def _purpose(purpose: str | Purpose) -> Purpose:
 
 def _approver_label(approved_by) -> str:
     if isinstance(approved_by, ApiClient):
-        if approved_by.revoked_at is not None or not identity_permissions.client_has_scope(approved_by, ADMIN_SCOPE):
+        if not is_data_bureau_client(approved_by):
             raise Forbidden("not_data_bureau", _("Only the data bureau may approve access grants."))
         return f"api-client {approved_by.name} of {approved_by.organization.slug}"
     if isinstance(approved_by, Citizen):

@@ -153,3 +153,16 @@ def test_admin_endpoints_need_the_scope(api, citizen_api, library):
                     format="json").status_code == 403
     assert citizen_api.get("/api/v1/consent/grants").status_code == 403
     assert api.get("/api/v1/me/consents").status_code == 403
+
+
+def test_a_non_department_key_with_the_admin_scope_cannot_manage_grants(api, make_org):
+    # Given a venue whose API key was (wrongly) created with the consent.admin scope
+    venue = make_org("rogue-venue", kind=Organization.Kind.VENUE)
+    _client, key = identity_services.api_client_create(organization=venue, name="gate", scopes=["consent.admin"])
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    # When it tries to grant itself a purpose
+    response = api.post("/api/v1/consent/grants", {"organization": "rogue-venue", "purpose": "venue.entry"},
+                        format="json")
+    # Then it is refused: only a city department's key may manage grants
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] in {"permission_denied", "not_data_bureau"}

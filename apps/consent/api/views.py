@@ -7,13 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.identity import selectors as identity_selectors
-from apps.identity.permissions import HasApiScope, IsCitizen
+from apps.identity.permissions import IsCitizen
 from citycode.errors import DomainError, Forbidden, NotFound
 
 from .. import export, receipts, selectors, services
+from ..permissions import IsDataBureauClient
 from . import serializers as s
-
-ADMIN = services.ADMIN_SCOPE
 
 
 def _organization(slug: str | None):
@@ -148,8 +147,7 @@ class MyExportApi(APIView):
 
 
 class AdminCategoryUpsertApi(APIView):
-    permission_classes = [HasApiScope]
-    required_scope = ADMIN
+    permission_classes = [IsDataBureauClient]
 
     @extend_schema(request=s.CategoryUpsertInput, responses={200: s.CategoryOutput}, tags=["consent admin"],
                    summary="Create or update a data category")
@@ -160,8 +158,7 @@ class AdminCategoryUpsertApi(APIView):
 
 
 class AdminPurposeUpsertApi(APIView):
-    permission_classes = [HasApiScope]
-    required_scope = ADMIN
+    permission_classes = [IsDataBureauClient]
 
     @extend_schema(request=s.PurposeUpsertInput, responses={200: s.PurposeOutput}, tags=["consent admin"],
                    summary="Create or update a purpose and its category bound")
@@ -172,8 +169,7 @@ class AdminPurposeUpsertApi(APIView):
 
 
 class AdminGrantsApi(APIView):
-    permission_classes = [HasApiScope]
-    required_scope = ADMIN
+    permission_classes = [IsDataBureauClient]
 
     @extend_schema(responses={200: s.GrantOutput(many=True)}, tags=["consent admin"], summary="Access grants")
     def get(self, request):
@@ -195,8 +191,7 @@ class AdminGrantsApi(APIView):
 
 
 class AdminGrantRevokeApi(APIView):
-    permission_classes = [HasApiScope]
-    required_scope = ADMIN
+    permission_classes = [IsDataBureauClient]
 
     @extend_schema(request=None, responses={200: s.GrantOutput}, tags=["consent admin"], summary="Revoke a grant")
     def post(self, request, grant_id: int):
@@ -208,8 +203,7 @@ class AdminGrantRevokeApi(APIView):
 
 
 class AdminEmergenciesApi(APIView):
-    permission_classes = [HasApiScope]
-    required_scope = ADMIN
+    permission_classes = [IsDataBureauClient]
 
     @extend_schema(responses={200: s.EmergencyOutput(many=True)}, tags=["consent admin"], summary="Emergencies")
     def get(self, request):
@@ -225,8 +219,7 @@ class AdminEmergenciesApi(APIView):
 
 
 class AdminEmergencyEndApi(APIView):
-    permission_classes = [HasApiScope]
-    required_scope = ADMIN
+    permission_classes = [IsDataBureauClient]
 
     @extend_schema(request=None, responses={200: s.EmergencyOutput}, tags=["consent admin"],
                    summary="End an emergency now")
@@ -238,8 +231,7 @@ class AdminEmergencyEndApi(APIView):
 
 
 class AdminRepresentationCreateApi(APIView):
-    permission_classes = [HasApiScope]
-    required_scope = ADMIN
+    permission_classes = [IsDataBureauClient]
 
     @extend_schema(request=s.RepresentationInput, responses={201: s.RepresentationOutput}, tags=["consent admin"],
                    summary="Register a guardian (of an under-14) or a carer (of a citizen aged 60+)")
