@@ -38,3 +38,12 @@ def page(browser, live_server):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def log_in(page, username: str, password: str) -> None:
+    """Sign in through the log-in page and wait for "my codes"."""
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button.primary")
+    page.wait_for_selector("[data-testid=home-title]")

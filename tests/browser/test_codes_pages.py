@@ -10,6 +10,7 @@ from PIL import Image
 
 from apps.codes import qr, selectors, services
 from apps.identity.models import Citizen
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "citycode-demo"
@@ -22,14 +23,6 @@ def demo_city(settings, tmp_path):
     return Citizen.objects.get(username="alice")
 
 
-def log_in(page, username):
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_selector("[data-testid=home-title]")
-
-
 def decode_element(locator) -> str:
     results = zxingcpp.read_barcodes(Image.open(io.BytesIO(locator.screenshot())))
     assert results, "no QR code in the screenshot"
@@ -40,7 +33,7 @@ def test_alices_page_draws_her_codes_as_qr_codes_that_verify(page, demo_city):
     # Given alice, who holds the city code and (from the talent office) the talent code
     alice = demo_city
     # When she opens "my codes"
-    log_in(page, "alice")
+    log_in(page, "alice", PASSWORD)
     page.wait_for_selector("[data-testid=code-list][data-ready=true]")
     # Then both codes are drawn, city first, each with a countdown
     cards = page.locator("[data-testid=code-card]")
@@ -61,7 +54,7 @@ def test_alices_page_draws_her_codes_as_qr_codes_that_verify(page, demo_city):
 def test_the_code_rotates_before_it_expires(page, demo_city):
     # Given alice's page with a fake clock in the browser
     page.clock.install()
-    log_in(page, "alice")
+    log_in(page, "alice", PASSWORD)
     page.wait_for_selector("[data-testid=code-list][data-ready=true]")
     city = page.locator("[data-code-type=city]")
     assert city.get_attribute("data-drawn") == "1"
@@ -79,7 +72,7 @@ def test_the_verifier_sees_the_allowed_fields_for_venue_entry_and_a_refusal_othe
     # Given alice's city code (she consented to venue.entry with the city library)
     token = services.token_issue(citizen=demo_city, code_type="city", lifetime=dt.timedelta(minutes=5)).token
     # When the librarian verifies it for venue.entry
-    log_in(page, "librarian")
+    log_in(page, "librarian", PASSWORD)
     page.goto("/verify/")
     page.select_option("#id_organization", "city-library")
     page.select_option("#id_purpose", "venue.entry")
@@ -109,7 +102,7 @@ def test_the_verifier_can_upload_a_photo_of_the_code(page, demo_city, tmp_path):
     token = services.token_issue(citizen=demo_city, code_type="city", lifetime=dt.timedelta(minutes=5)).token
     photo = tmp_path / "code.png"
     photo.write_bytes(qr.render_png(token))
-    log_in(page, "librarian")
+    log_in(page, "librarian", PASSWORD)
     page.goto("/verify/")
     page.select_option("#id_purpose", "venue.entry")
     page.set_input_files("#id_image", str(photo))

@@ -6,6 +6,7 @@ from apps.consent import services
 from apps.consent.models import Consent, DataCategory
 from apps.identity import services as identity_services
 from apps.identity.models import Citizen, Organization
+from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,18 +23,10 @@ def world(make_citizen, make_org):
     return alice, library
 
 
-def log_in(page, username):
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_selector("[data-testid=home-title]")
-
-
 def test_give_see_the_disclosure_withdraw_and_see_the_next_one_denied(page, world):
     alice, library = world
     # Given alice is signed in and opens "my consents" from the navigation
-    log_in(page, "alice")
+    log_in(page, "alice", PASSWORD)
     page.click("[data-testid=nav-consents]")
     page.wait_for_selector("[data-testid=consents-title]")
     assert page.locator("[data-testid=no-consents]").count() == 1
@@ -82,7 +75,7 @@ def test_the_receipt_downloads_and_the_pages_speak_english(page, world):
     alice, library = world
     consent = services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"],
                                     organization=library)
-    log_in(page, "alice")
+    log_in(page, "alice", PASSWORD)
     page.goto("/consents/")
     with page.expect_download() as download:
         page.click(f"[data-testid=receipt-{consent.pk}]")
