@@ -38,8 +38,12 @@ lint: venv
 	$(PY) -m ruff check .
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
+# codes.py runs anywhere; the others measure PostgreSQL (and scan_load starts gunicorn and needs wrk and Redis).
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench: venv
-	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	DEBUG=true $(PY) benchmarks/codes.py
+	DEBUG=true DATABASE_URL=$(BENCH_PG)/citycode_bench $(PY) benchmarks/consent_disclose.py
+	DATABASE_URL=$(BENCH_PG)/citycode_bench_scan $(PY) benchmarks/scan_load.py
 
 messages: venv
 	DEBUG=true $(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles
