@@ -1,8 +1,11 @@
 """Reads for consent."""
 
+import re
+
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from apps.identity.models import Citizen, Organization
 
@@ -99,3 +102,22 @@ def representations_for(*, representative: Citizen) -> QuerySet[Representation]:
     return Representation.objects.filter(
         representative=representative, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
     ).select_related("represented")
+
+
+# The stored actor label is part of the hash-chained row, so it is written in one fixed, language-neutral
+# grammar (services._actor_label); these patterns turn it into words in the reader's language.
+_ACTOR_FORMS = (
+    (re.compile(r"^organization (?P<org>\S+)$"), lambda m: _("the organization's own system")),
+    (re.compile(r"^api-client (?P<name>.+) of (?P<org>\S+)$"),
+     lambda m: _("device or system “%(name)s”") % {"name": m["name"]}),
+    (re.compile(r"^(?P<user>\S+) for (?P<org>\S+)$"), lambda m: _("staff member %(user)s") % {"user": m["user"]}),
+)
+
+
+def actor_display(*, label: str) -> str:
+    """Who acted, for the citizen's eyes: "staff member librarian", not "librarian for city-library"."""
+    for pattern, render in _ACTOR_FORMS:
+        match = pattern.match(label or "")
+        if match:
+            return render(match)
+    return label

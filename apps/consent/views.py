@@ -113,6 +113,7 @@ def access_log(request):
             "log": row,
             "categories": [labels.get(code, code) for code in row.categories],
             "denial": services.DENIAL_MESSAGES.get(row.reason, "") if row.reason else "",
+            "actor": selectors.actor_display(label=row.actor_label),
         }
         for row in selectors.access_log_for(citizen=request.user)[:200]
     ]

@@ -126,3 +126,24 @@ def test_a_consent_given_by_a_guardian_names_the_guardian(make_citizen, library)
     assert _cell(zh, f"consent-given-by-{consent.pk}") == "由 王博 代为授权"
     assert _cell(en, f"consent-given-by-{consent.pk}") == "Given on your behalf by 王博"
     assert "acting for" not in zh and "acting for" not in en
+
+
+def test_access_log_names_who_acted_in_the_readers_language(alice_log):
+    # Given the librarian read alice's data for the library
+    # When alice opens "who read my data" in Chinese, then in English
+    zh = _client(alice_log).get("/consents/access-log/").content.decode()
+    en = _client(alice_log, "en").get("/consents/access-log/").content.decode()
+    # Then the actor reads as a staff member in her language, not as the stored machine label
+    assert "工作人员 librarian" in _cell(zh, "log-actor")
+    assert "staff member librarian" in _cell(en, "log-actor")
+    assert "librarian for city-library" not in _cell(zh, "log-actor")
+
+
+def test_actor_display_covers_every_stored_form_and_keeps_unknown_labels():
+    from apps.consent.selectors import actor_display
+
+    with translation.override("en"):
+        assert actor_display(label="organization city-library") == "the organization's own system"
+        assert actor_display(label="api-client gate 1 of city-library") == "device or system “gate 1”"
+        assert actor_display(label="librarian for city-library") == "staff member librarian"
+        assert actor_display(label="something else") == "something else"
