@@ -449,7 +449,10 @@ def code_scan(*, organization, purpose: str, token: str, actor, request_id: str 
         kind = code_types.get(verified.code_type)
     except UnknownCodeType:
         raise DomainError("unknown_code_type", str(tokens.REFUSAL_MESSAGES["unknown_code_type"])) from None
-    citizen = code_selectors.citizen_for_subject(code_type=verified.code_type, sub=verified.sub)
+    # Subjects are this city's pseudonyms: a peer city's key verifies its own citizens' codes, never ours
+    # (it could otherwise sign any sub it has seen on a scanned code, and pick its own status index).
+    citizen = (code_selectors.citizen_for_subject(code_type=verified.code_type, sub=verified.sub)
+               if verified.issuer == issuer() else None)
     if citizen is None or not citizen.is_active:
         raise DomainError("unknown_subject", str(tokens.REFUSAL_MESSAGES["unknown_subject"]))
     disclosure = consent_services.disclose(

@@ -230,3 +230,21 @@ def test_only_an_organizations_api_client_may_scan(citizen_api, api, alice):
 def test_a_revoked_api_key_cannot_scan(venue, alice):
     identity_services.api_client_revoke(client=venue.client)
     assert scan(venue, city_token(alice)).status_code in (401, 403)
+
+
+def test_a_recognized_peer_city_cannot_sign_a_code_that_resolves_to_one_of_our_citizens(venue, alice):
+    from tests.codes.test_trust import PeerCity
+
+    # Given alice consented to venue.entry and showed her city code once (its sub is readable by any verifier)
+    consent_services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult", "identity.name"])
+    her_sub = tokens.token_fields(city_token(alice))[tokens.CLAIM_SUB]
+    # And a peer city whose trust list the data bureau imported (its keys verify *its* citizens' codes)
+    peer = PeerCity()
+    services.trust_list_import(document=peer.trust_list(), pin_jwk=peer.jwk)
+    # When a token signed by the peer city with alice's sub is scanned here
+    response = scan(venue, peer.issue(code_type="city", sub=her_sub))
+    # Then it resolves to no citizen of this city: refused, nothing disclosed, nothing logged against alice
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "unknown_subject"
+    assert "data" not in response.json() and "李爱丽" not in response.content.decode()
+    assert log_rows(alice) == []
