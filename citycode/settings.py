@@ -111,6 +111,9 @@ DATABASES = {
     )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
+# With persistent connections, check one before reusing it in a new request: after a PostgreSQL restart the
+# first request on each stale connection would otherwise fail with a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the demo server and a seed command share the file.
