@@ -46,15 +46,21 @@ def user_can(*, user: Citizen, perm: str, organization: Organization) -> bool:
     # Only people hold staff permissions; an API client (also "authenticated") acts through its scopes.
     if not isinstance(user, Citizen) or not user.is_authenticated:
         return False
-    return bool(organization.is_active and user.has_perm(perm, organization))
+    if not organization.is_active:
+        return False
+    if user.is_superuser:
+        # Django's has_perm says yes to a superuser for every object; acting for an organization takes a role
+        # in it, whoever the person is (else a platform operator reads citizens' data as any hospital).
+        return user.is_active and organizations_for(user=user, perm=perm).filter(pk=organization.pk).exists()
+    return user.has_perm(perm, organization)
 
 
 def organizations_for(*, user: Citizen, perm: str = ACT) -> QuerySet[Organization]:
     if not isinstance(user, Citizen) or not user.is_authenticated:
         return Organization.objects.none()
-    return get_objects_for_user(user, perm, klass=Organization, accept_global_perms=False).filter(
-        is_active=True
-    )
+    return get_objects_for_user(
+        user, perm, klass=Organization, accept_global_perms=False, with_superuser=False
+    ).filter(is_active=True)
 
 
 class IsCitizen(BasePermission):

@@ -123,3 +123,17 @@ def test_me_lists_the_memberships(citizen_api, two_hospitals):
     services.membership_set(user=citizen_api.citizen, organization=a, role="staff")
     memberships = citizen_api.get("/api/v1/me").json()["memberships"]
     assert [(m["organization"], m["role"]) for m in memberships] == [("hospital-a", "staff"), ("hospital-b", "viewer")]
+
+
+def test_a_platform_superuser_acts_for_no_organization_without_a_membership(make_citizen, two_hospitals):
+    a, b = two_hospitals
+    # Given a platform operator (Django superuser) who is staff of hospital A only
+    root = make_citizen(username="root")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    services.membership_set(user=root, organization=a, role=Membership.Role.STAFF)
+    root = Citizen.objects.get(pk=root.pk)
+    # Then the superuser flag adds nothing: they act for A by their role, and for B not at all
+    assert _can(root, a) == {"manage": False, "act": True, "view": True}
+    assert _can(root, b) == NOTHING
+    assert list(permissions.organizations_for(user=root)) == [a]
