@@ -493,6 +493,8 @@ def consent_give(
     `sensitive_confirmed=True`; bundling it with anything else is refused (`sensitive_bundled`).
     `text_version` is the version of the purpose text the citizen was shown (default: the current one).
     `actor` is a guardian or carer acting for the citizen; minors (under 14) cannot consent themselves.
+    Idempotent: giving a consent identical to a live one (same purpose, organization, categories, text version,
+    expiry and giver) returns that one and writes nothing.
     """
     now = timezone.now()
     the_purpose = _purpose(purpose)
@@ -526,6 +528,17 @@ def consent_give(
     if organization is not None and not organization.is_active:
         raise DomainError("organization_inactive", _("The organization is not active."))
     label = _acting_label(citizen=citizen, actor=actor, purpose=the_purpose, now=now)
+
+    # The same consent sent again (a retried request, a double click) is the same consent: a second live row
+    # would keep disclosing after the citizen withdrew the one they see. The citizen-row lock settles two
+    # submissions racing each other.
+    Citizen.objects.select_for_update().filter(pk=citizen.pk).first()
+    for live in Consent.objects.filter(
+        citizen=citizen, purpose=the_purpose, organization=organization, text_version=the_purpose.text_version,
+        expires_at=expires_at, given_by=actor or citizen, withdrawn_at__isnull=True,
+    ):
+        if live.categories == wanted and live.status_at(now) == "active":
+            return live
 
     consent = Consent(
         citizen=citizen,

@@ -1,5 +1,7 @@
 """Reliability of the consent gate and its callers: requests after the database dropped a persistent
-connection, and the gate's prepared statements on a fresh connection."""
+connection, the gate's prepared statements on a fresh connection, and a consent submitted twice."""
+
+import threading
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
@@ -8,11 +10,33 @@ from django.test import RequestFactory
 
 from apps.consent import chain
 from apps.consent import services as consent_services
-from apps.consent.models import AccessLog
+from apps.consent.models import AccessLog, Consent
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row-lock races and server-side disconnects need PostgreSQL"
 )
+
+
+def _together(target, count: int) -> list[BaseException]:
+    """Run `target` in `count` threads released at the same moment; return what they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            barrier.wait()
+            target()
+        except BaseException as exc:  # noqa: BLE001 - asserted by the caller
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
 
 
 def _kill_my_backend() -> None:
@@ -73,3 +97,37 @@ def test_a_request_after_the_database_dropped_a_persistent_connection_succeeds(a
         connection.settings_dict["CONN_MAX_AGE"] = 0
         close_old_connections()
         connection.close()
+
+
+@pytest.mark.django_db
+def test_giving_the_same_consent_twice_keeps_one_live_consent(alice, library, grant):
+    # Given a citizen who consented to venue.entry (and the request was sent twice: a retry or double click)
+    grant(library, "venue.entry")
+    first = consent_services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
+    second = consent_services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
+
+    # When the citizen withdraws the consent they see
+    consent_services.consent_withdraw(consent=second)
+
+    # Then the second submission changed nothing, and the withdrawal stops the next disclosure
+    assert second.pk == first.pk
+    assert Consent.objects.filter(citizen=alice).count() == 1
+    with pytest.raises(consent_services.DisclosureDenied) as denied:
+        consent_services.disclose(organization=library, purpose="venue.entry", citizen=alice)
+    assert denied.value.code == "consent_withdrawn"
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_same_consent_submitted_four_times_at_once_is_stored_once(alice, library, grant):
+    # Given a citizen whose app sends one consent four times at the same moment (retries on a slow network)
+    grant(library, "venue.entry")
+
+    # When the four submissions race
+    errors = _together(lambda: consent_services.consent_give(
+        citizen=alice, purpose="venue.entry", categories=["identity.adult"]), 4)
+
+    # Then one consent (with its receipt) exists
+    assert errors == []
+    assert Consent.objects.filter(citizen=alice).count() == 1
+    assert Consent.objects.get(citizen=alice).receipt
