@@ -41,6 +41,11 @@ def citizen_register(
         raise ValidationError({"id_number": exc}) from None
     phone = normalize_phone(phone)
     username = (username or "").strip() or phone
+    if username != phone and _PHONE.match(username):
+        # Sign-in takes a user name or a phone number: a user name that is another number would answer for
+        # (or squat) that number's owner.
+        raise ValidationError({"username": ValidationError(_("A user name cannot be a phone number."),
+                                                           code="username_is_phone")})
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ValidationError(_("Enter your real name."), code="required")})

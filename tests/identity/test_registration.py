@@ -346,3 +346,21 @@ def test_registration_is_rate_limited_per_address_on_the_api_and_the_page(api, c
     assert page.status_code == 429
     assert 'data-testid="form-error"' in page.content.decode()
     assert not Citizen.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_user_name_cannot_be_someone_elses_phone_number(api, make_citizen):
+    # Given a citizen who signs in with her phone number (her user name is something else)
+    victim = make_citizen(username="meiling", phone="13966667777")
+    # When someone registers with her phone number as their user name (and a phone of their own)
+    response = api.post(REGISTER, _body(valid_id_number(sequence="903"), username="13966667777",
+                                        phone="13800001234"), format="json")
+    # Then it is refused with a field error, and no second account answers to her phone number
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["fields"]["username"][0]["code"] == "username_is_phone"
+    assert not Citizen.objects.filter(username="13966667777").exists()
+    # And signing in with her phone still reaches her account
+    token = api.post("/api/v1/auth/token", {"username": "13966667777", "password": PASSWORD}, format="json")
+    assert token.status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token.json()['token']}")
+    assert api.get("/api/v1/me").json()["username"] == victim.username
