@@ -346,6 +346,7 @@ def trust_list_import(*, document: Mapping[str, Any], pin_jwk: Mapping[str, Any]
     """Import a peer city's signed trust list after verifying it against a pinned key of that city.
 
     Replaces every key previously imported for that issuer (a key the peer dropped stops verifying here).
+    Idempotent: importing the same list again writes nothing.
     """
     try:
         payload = trust.verify_peer_trust_list(document, pin_jwk=pin_jwk, pin_thumbprint=pin_thumbprint)
@@ -367,11 +368,32 @@ def trust_list_import(*, document: Mapping[str, Any], pin_jwk: Mapping[str, Any]
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
             raise DomainError("trust_list_invalid", _("A key in the trust list is malformed: %(why)s")
                               % {"why": exc}) from None
+        if any(seen.kid == row.kid for seen in rows):
+            raise DomainError("trust_list_invalid", _("A key in the trust list is malformed: %(why)s")
+                              % {"why": _("duplicate kid %(kid)s") % {"kid": row.kid}})
         rows.append(row)
-    PeerKey.objects.filter(issuer=peer).delete()
-    PeerKey.objects.bulk_create(rows)
+    # Upsert, not delete-and-recreate: importing the same list again changes nothing, and two imports of one
+    # peer at once (an overlapping cron run) cannot both insert the same (issuer, kid).
+    PeerKey.objects.filter(issuer=peer).exclude(kid__in=[row.kid for row in rows]).delete()
+    stored: list[PeerKey] = []
+    for row in rows:
+        current = PeerKey.objects.select_for_update().filter(issuer=peer, kid=row.kid).first()
+        if current is None:
+            try:
+                with transaction.atomic():
+                    row.save()
+                stored.append(row)
+                continue
+            except IntegrityError:  # a concurrent import inserted it first
+                current = PeerKey.objects.select_for_update().get(issuer=peer, kid=row.kid)
+        wanted = {name: getattr(row, name) for name in ("alg", "public_jwk", "not_before", "not_after", "source")}
+        if any(getattr(current, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(current, name, value)
+            current.save()
+        stored.append(current)
     _invalidate(invalidate_trust_caches)
-    return rows
+    return stored
 
 
 # --- plugin side: code listing and scan ---
