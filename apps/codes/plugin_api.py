@@ -42,7 +42,8 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
-from django.utils.translation import get_language
+
+from citycode.localized import localized, prefers_english
 
 __all__ = [
     "CategorySpec",
@@ -129,8 +130,7 @@ class CodeType:
         return {"zh-hans": self.label_zh, "en": self.label_en}
 
     def label(self, language: str | None = None) -> str:
-        language = (language or get_language() or "zh-hans").lower()
-        return self.label_en if language.startswith("en") else self.label_zh
+        return localized(self, "label", language)
 
     def refresh_after(self, *, issued_at: dt.datetime, expires_at: dt.datetime) -> dt.datetime:
         """When the device should fetch the next token: at 80% of its life, so a scan never meets an
@@ -257,8 +257,7 @@ class CodeTypeRegistry:
         labels = self._field_labels.get(category, {}).get(key)
         if labels is None:
             return key
-        language = (language or get_language() or "zh-hans").lower()
-        return labels[1] if language.startswith("en") else labels[0]
+        return labels[1] if prefers_english(language) else labels[0]
 
     def provided_categories(self) -> frozenset[str]:
         return frozenset(self._providers)

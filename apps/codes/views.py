@@ -2,26 +2,19 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from apps.consent import selectors as consent_selectors
 from apps.identity.permissions import organizations_for
 from citycode.errors import DomainError
+from citycode.localized import localized
 
 from . import scan_image, services
 from .forms import VerifyForm
 from .plugin_api import UnknownCodeType
 from .plugin_api import registry as code_types
-
-
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
-
-
-def _label(obj) -> str:
-    return obj.label_en if _english() else obj.label_zh
 
 
 def _display(value) -> str:
@@ -59,7 +52,7 @@ def verify(request):
         request.POST or None,
         request.FILES or None,
         organizations=[(org.slug, org.display_name) for org in organizations],
-        purposes=[(p.code, _label(p)) for p in purposes],
+        purposes=[(p.code, localized(p)) for p in purposes],
     )
     result = refusal = None
     status = 200
@@ -89,7 +82,7 @@ def verify(request):
             code_type_label = code_types.get(result.code_type).label()
         except UnknownCodeType:
             code_type_label = result.code_type
-    purpose_label = {p.code: _label(p) for p in purposes}
+    purpose_label = {p.code: localized(p) for p in purposes}
     return render(
         request,
         "codes/verify.html",

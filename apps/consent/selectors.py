@@ -4,10 +4,10 @@ import re
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from apps.identity.models import Citizen, Organization
+from citycode.localized import prefers_english
 
 from .models import (
     AccessGrant,
@@ -36,7 +36,7 @@ def categories_list() -> QuerySet[DataCategory]:
 
 def category_labels() -> dict[str, str]:
     """Every data category's label in the active language, keyed by code (one query, for a whole page)."""
-    field = "label_en" if (get_language() or "").lower().startswith("en") else "label_zh"
+    field = "label_en" if prefers_english() else "label_zh"
     return dict(DataCategory.objects.values_list("code", field))
 
 

@@ -7,20 +7,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.identity import selectors as identity_selectors
 from citycode.errors import DomainError
+from citycode.localized import localized
 
 from . import selectors, services
 from .models import LegalBasis
-
-
-def _label(obj, field: str = "label") -> str:
-    zh = get_language() in ("zh-hans", "zh-Hans")
-    return getattr(obj, f"{field}_zh" if zh else f"{field}_en")
 
 
 @login_required
@@ -31,17 +26,17 @@ def my_consents(request):
         categories = list(purpose.categories.all())
         purposes.append({
             "purpose": purpose,
-            "label": _label(purpose),
-            "description": _label(purpose, "description"),
+            "label": localized(purpose),
+            "description": localized(purpose, "description"),
             "organizations": selectors.organizations_granted(purpose=purpose),
-            "ordinary": [(c, _label(c)) for c in categories if not c.sensitive],
-            "sensitive": [(c, _label(c)) for c in categories if c.sensitive],
+            "ordinary": [(c, localized(c)) for c in categories if not c.sensitive],
+            "sensitive": [(c, localized(c)) for c in categories if c.sensitive],
         })
     labels = selectors.category_labels()
     consents = [
         {
             "consent": c,
-            "purpose_label": _label(c.purpose),
+            "purpose_label": localized(c.purpose),
             "status": c.status,
             "categories": [labels.get(code, code) for code in c.categories],
             # Someone else (a guardian or carer) gave it: name them from the stored link, not the log label.
@@ -114,6 +109,7 @@ def access_log(request):
             "categories": [labels.get(code, code) for code in row.categories],
             "denial": services.DENIAL_MESSAGES.get(row.reason, "") if row.reason else "",
             "actor": selectors.actor_display(label=row.actor_label),
+            "purpose": localized(row.purpose) if row.purpose else row.purpose_code,
         }
         for row in selectors.access_log_for(citizen=request.user)[:200]
     ]

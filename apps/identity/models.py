@@ -3,8 +3,9 @@ import datetime as dt
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from citycode.localized import prefers_english
 
 MINOR_AGE = 14  # PIPL Art 31: under-14s need a guardian's consent
 
@@ -96,7 +97,7 @@ class Organization(models.Model):
     @property
     def display_name(self) -> str:
         """The name in the active language: `name_en` under English when there is one, else `name`."""
-        if (get_language() or "").lower().startswith("en") and self.name_en:
+        if prefers_english() and self.name_en:
             return self.name_en
         return self.name
 
