@@ -13,7 +13,7 @@ from typing import Any
 
 from apps.identity.models import Citizen
 
-from . import selectors
+from . import chain, selectors
 
 ExportProvider = Callable[[Citizen], Any]
 _sections: dict[str, ExportProvider] = {}
@@ -49,20 +49,11 @@ def consent_as_dict(consent) -> dict:
 
 
 def log_row_as_dict(row) -> dict:
-    return {
-        "seq": row.seq,
-        "at": row.created_at.isoformat(),
-        "organization": row.organization_slug,
-        "purpose": row.purpose_code,
-        "requested": list(row.requested),
-        "categories": list(row.categories),
-        "basis": row.basis,
-        "outcome": row.outcome,
-        "reason": row.reason,
-        "actor": row.actor_label,
-        "request_id": row.request_id,
-        "hash": row.hash,
-    }
+    """A log row as the citizen gets it: exactly the hashed content (so they can re-check the chain), its
+    place in the chain and its hash."""
+    content = chain.content_of(row)
+    del content["citizen"]  # it is their own export
+    return {"seq": row.seq, **content, "hash": row.hash}
 
 
 def export_for(*, citizen: Citizen) -> dict[str, Any]:
