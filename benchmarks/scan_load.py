@@ -116,7 +116,7 @@ def seed() -> tuple[str, list[str], str]:
     # would dominate set-up time. The server under test keeps the production hashers.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-    from apps.codes import services as codes
+    from apps.codes import wallet as codes
     from apps.consent import services as consent
     from apps.identity import idnumbers
     from apps.identity import services as identity

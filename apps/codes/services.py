@@ -396,104 +396,6 @@ def trust_list_import(*, document: Mapping[str, Any], pin_jwk: Mapping[str, Any]
     return stored
 
 
-# --- plugin side: code listing and scan ---
-# Every code type is reached through the plugin registry (apps/codes/plugin_api.py); nothing here names one.
-
-from apps.consent import services as consent_services  # noqa: E402
-
-from . import selectors as code_selectors  # noqa: E402  (attributes read at call time: selectors imports us)
-from .plugin_api import CodeType, UnknownCodeType  # noqa: E402
-from .plugin_api import registry as code_types  # noqa: E402
-
-
-@dataclass(frozen=True)
-class HeldCode:
-    """A freshly issued token of one code type the citizen holds."""
-
-    code_type: CodeType
-    issued: IssuedToken
-    refresh_after: dt.datetime
-
-
-def _held_code(*, citizen, code_type: CodeType) -> HeldCode | None:
-    claims = code_type.claims_for(citizen)
-    if claims is None:
-        return None
-    issued = token_issue(citizen=citizen, code_type=code_type.key, claims=claims, lifetime=code_type.lifetime)
-    return HeldCode(
-        code_type=code_type,
-        issued=issued,
-        refresh_after=code_type.refresh_after(issued_at=issued.issued_at, expires_at=issued.expires_at),
-    )
-
-
-def held_codes_issue(*, citizen) -> list[HeldCode]:
-    """A fresh token of every code the citizen holds, in registry order (the city code first)."""
-    return [held for code_type in code_types.all() if (held := _held_code(citizen=citizen, code_type=code_type))]
-
-
-def held_code_issue(*, citizen, code_type: str) -> HeldCode:
-    """A fresh token of one code type; NotFound when the type is unknown or the citizen does not hold it."""
-    try:
-        kind = code_types.get(code_type)
-    except UnknownCodeType:
-        raise NotFound("unknown_code_type", _("No such code type.")) from None
-    held = _held_code(citizen=citizen, code_type=kind)
-    if held is None:
-        raise NotFound("code_not_held", _("You do not hold this code."))
-    return held
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    purpose: str
-    basis: str
-    code_type: str
-    expires_at: dt.datetime
-    data: dict[str, Any]
-    log_id: int
-
-
-def code_scan(*, organization, purpose: str, token: str, actor, request_id: str = "") -> ScanResult:
-    """The unified scan: verify a presented code, pass the consent gate, return only what the purpose may see.
-
-    A refused token raises DomainError (400) whose code is the verification reason; a refusal by the gate
-    raises consent's DisclosureDenied (403) after it has logged the denial. A token that cannot be tied to a
-    citizen (forged, expired, unknown subject) leaves no per-citizen access-log row: there is no one to log it
-    against, and nothing was disclosed. Deliberately not atomic: the gate commits its own log row, denials
-    included, and an outer transaction would roll a denial's row back.
-    """
-    try:
-        verified = code_selectors.verify_live(token=token)
-    except tokens.VerificationFailed as exc:
-        raise DomainError(exc.reason, str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
-    try:
-        kind = code_types.get(verified.code_type)
-    except UnknownCodeType:
-        raise DomainError("unknown_code_type", str(tokens.REFUSAL_MESSAGES["unknown_code_type"])) from None
-    # Subjects are this city's pseudonyms: a peer city's key verifies its own citizens' codes, never ours
-    # (it could otherwise sign any sub it has seen on a scanned code, and pick its own status index).
-    citizen = (code_selectors.citizen_for_subject(code_type=verified.code_type, sub=verified.sub)
-               if verified.issuer == issuer() else None)
-    if citizen is None or not citizen.is_active:
-        raise DomainError("unknown_subject", str(tokens.REFUSAL_MESSAGES["unknown_subject"]))
-    disclosure = consent_services.disclose(
-        organization=organization, purpose=purpose, citizen=citizen, categories=None, actor=actor,
-        request_id=request_id,
-    )
-    shaped = kind.present(verified=verified, citizen=citizen, categories=disclosure.categories)
-    # Exactly the allowed categories, whatever a code type's present() returned.
-    data = {category: shaped.get(category) for category in disclosure.categories}
-    return ScanResult(
-        purpose=disclosure.purpose,
-        basis=disclosure.basis,
-        code_type=verified.code_type,
-        expires_at=verified.expires_at,
-        data=data,
-        log_id=disclosure.log_id,
-    )
-
-
 def code_type_catalogue_sync() -> None:
     """Upsert into the consent catalogue every data category and purpose the registered code types declare.
 
@@ -501,6 +403,9 @@ def code_type_catalogue_sync() -> None:
     catalogue (a test database just flushed) is left alone: there is no taxonomy to extend.
     """
     from apps.consent import selectors as consent_selectors
+    from apps.consent import services as consent_services
+
+    from .plugin_api import registry as code_types
 
     if not consent_selectors.categories_list().exists():
         return

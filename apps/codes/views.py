@@ -11,7 +11,7 @@ from apps.identity.permissions import organizations_for
 from citycode.errors import DomainError
 from citycode.localized import localized
 
-from . import scan_image, services
+from . import scan, scan_image
 from .forms import VerifyForm
 from .plugin_api import UnknownCodeType
 from .plugin_api import registry as code_types
@@ -61,7 +61,7 @@ def verify(request):
             organization = next(org for org in organizations if org.slug == form.cleaned_data["organization"])
             try:
                 token = form.cleaned_data["token"] or scan_image.token_from_image(form.cleaned_data["image"])
-                result = services.code_scan(
+                result = scan.code_scan(
                     organization=organization,
                     purpose=form.cleaned_data["purpose"],
                     token=token,

@@ -20,6 +20,9 @@ CATEGORIES = [
     ("talent.certification", "人才认定", "Talent certification", False, False),
 ]
 
+# Purposes that accept each token once (the second scan of one code is a replay).
+SINGLE_USE = frozenset({"transit.boarding", "medical.registration"})
+
 PURPOSES = [
     # code, zh, en, description zh, description en, basis, categories, retention days, epidemic control
     ("transit.boarding", "乘车扫码", "Boarding public transit",

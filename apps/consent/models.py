@@ -66,6 +66,9 @@ class Purpose(models.Model):
     categories = models.ManyToManyField(DataCategory, related_name="purposes")
     retention_days = models.PositiveIntegerField()
     epidemic_control = models.BooleanField(default=False)
+    # A single-use purpose (boarding, hospital check-in) accepts each token once: /scan refuses a second use of the
+    # same token id for it. Other purposes may scan the same token again (each scan is still logged).
+    single_use = models.BooleanField(default=False)
     # Bumped whenever the texts or the bound change; a consent records the version the citizen saw.
     text_version = models.PositiveIntegerField(default=1)
     is_active = models.BooleanField(default=True)

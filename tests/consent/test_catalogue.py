@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from apps.consent import selectors, services
 from apps.consent.models import DataCategory, Purpose
+from citycode.errors import Conflict, DomainError
 
 pytestmark = pytest.mark.django_db
 
@@ -70,13 +71,13 @@ def test_the_epidemic_flag_survives_an_upsert_that_does_not_mention_it():
 
 def test_a_consent_can_never_ask_beyond_the_bound(make_citizen):
     citizen = make_citizen()
-    with pytest.raises(services.DomainError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.consent_give(citizen=citizen, purpose="transit.boarding", categories=["identity.phone"])
     assert exc.value.code == "category_not_allowed"
 
 
 def test_a_statutory_purpose_takes_no_consent(make_citizen):
-    with pytest.raises(services.DomainError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.consent_give(citizen=make_citizen(), purpose="licence.traffic_check", categories=["licence.driving"])
     assert exc.value.code == "consent_not_applicable"
 
@@ -88,6 +89,6 @@ def test_a_consent_records_the_text_version_and_refuses_a_stale_one(make_citizen
     assert consent.text_version == 1
     services.purpose_upsert(code="venue.entry", label_zh="场馆入场（新）", label_en="Venue entry",
                             categories=["identity.adult", "identity.name"], retention_days=30)
-    with pytest.raises(services.Conflict) as exc:
+    with pytest.raises(Conflict) as exc:
         services.consent_give(citizen=citizen, purpose="venue.entry", categories=["identity.adult"], text_version=1)
     assert exc.value.code == "stale_text_version"

@@ -9,7 +9,7 @@ from apps.consent import services
 from apps.consent.models import AccessGrant, AccessLog, Consent
 from apps.identity import services as identity_services
 from apps.identity.models import Citizen, Organization
-from citycode.errors import Forbidden
+from citycode.errors import DomainError, Forbidden
 from tests.consent.conftest import later
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +204,7 @@ def test_an_emergency_not_yet_started_gives_no_basis(alice, make_org, grant, bur
 
 
 def test_an_emergency_cannot_cover_a_consent_purpose(bureau_admin):
-    with pytest.raises(services.DomainError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.emergency_declare(name="x", legal_reference="ref", purposes=["transit.boarding"],
                                    starts_at=later(hours=-1), ends_at=later(days=1), declared_by=bureau_admin)
     assert exc.value.code == "purpose_not_emergency"
@@ -245,12 +245,12 @@ def test_staff_and_machines_act_only_for_their_own_organization(alice, library, 
 def test_sensitive_data_needs_its_own_explicit_consent(alice, hospital, grant):
     grant(hospital, "medical.registration")
     # A sensitive category bundled into an ordinary consent is refused, and nothing is stored
-    with pytest.raises(services.DomainError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.consent_give(citizen=alice, purpose="medical.registration",
                               categories=["identity.name", "medical.visits"], sensitive_confirmed=True)
     assert exc.value.code == "sensitive_bundled"
     # A separate consent without the explicit confirmation is refused too
-    with pytest.raises(services.DomainError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.consent_give(citizen=alice, purpose="medical.registration", categories=["medical.visits"])
     assert exc.value.code == "sensitive_needs_explicit_consent"
     assert not Consent.objects.exists()

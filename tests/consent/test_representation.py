@@ -4,6 +4,7 @@ import pytest
 
 from apps.consent import services
 from apps.consent.models import Consent
+from citycode.errors import DomainError, Forbidden
 from tests.consent.conftest import later
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ def grandpa(make_citizen):
 
 
 def test_a_minor_cannot_consent_alone_but_her_guardian_can(carol, alice):
-    with pytest.raises(services.Forbidden) as exc:
+    with pytest.raises(Forbidden) as exc:
         services.consent_give(citizen=carol, purpose="venue.entry", categories=["identity.adult"])
     assert exc.value.code == "guardian_required"
     services.representation_create(representative=alice, represented=carol, kind="guardian",
@@ -36,13 +37,13 @@ def test_representation_is_scoped_to_purposes_and_expires(grandpa, alice):
         purposes=["medical.registration"])
     services.consent_give(citizen=grandpa, purpose="medical.registration", categories=["identity.name"], actor=alice)
     # Outside the scope: refused
-    with pytest.raises(services.Forbidden) as exc:
+    with pytest.raises(Forbidden) as exc:
         services.consent_give(citizen=grandpa, purpose="venue.entry", categories=["identity.adult"], actor=alice)
     assert exc.value.code == "not_a_representative"
     # After expiry: refused
     type(representation).objects.filter(pk=representation.pk).update(valid_from=later(days=-60),
                                                                        valid_until=later(seconds=-1))
-    with pytest.raises(services.Forbidden):
+    with pytest.raises(Forbidden):
         services.consent_give(citizen=grandpa, purpose="medical.registration", categories=["identity.name"],
                               actor=alice)
 
@@ -56,17 +57,17 @@ def test_a_carer_may_withdraw_for_the_person_and_it_is_logged(grandpa, alice):
 
 def test_guardians_only_for_minors_and_carers_only_for_the_elderly(alice, make_citizen):
     adult = make_citizen(username="dave", name="戴维", birth="19900101")
-    with pytest.raises(services.DomainError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.representation_create(representative=alice, represented=adult, kind="guardian",
                                        valid_until=later(days=1))
     assert exc.value.code == "not_a_minor"
-    with pytest.raises(services.DomainError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.representation_create(representative=alice, represented=adult, kind="carer",
                                        valid_until=later(days=1))
     assert exc.value.code == "not_elderly"
 
 
 def test_a_stranger_cannot_consent_for_someone(alice, grandpa):
-    with pytest.raises(services.Forbidden) as exc:
+    with pytest.raises(Forbidden) as exc:
         services.consent_give(citizen=grandpa, purpose="venue.entry", categories=["identity.adult"], actor=alice)
     assert exc.value.code == "not_a_representative"

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from apps.identity.permissions import IsApiClient, IsCitizen
 
-from .. import selectors, services
+from .. import scan, wallet
 from .serializers import HeldCodeOutput, HeldCodesOutput, QrQuery, ScanInput, ScanOutput
 
 _NO_STORE = {"no_store": True, "private": True}
@@ -52,7 +52,7 @@ class MyCodesApi(APIView):
         "the citizen holds. Fetch `/me/codes/{type}` again at `refresh_after`.",
     )
     def get(self, request):
-        codes = [_held_code_data(request, held) for held in services.held_codes_issue(citizen=request.user)]
+        codes = [_held_code_data(request, held) for held in wallet.held_codes_issue(citizen=request.user)]
         return _private(Response(HeldCodesOutput({"codes": codes}).data))
 
 
@@ -69,7 +69,7 @@ class MyCodeApi(APIView):
         summary="A fresh token of one code type",
     )
     def get(self, request, code_type: str):
-        held = services.held_code_issue(citizen=request.user, code_type=code_type)
+        held = wallet.held_code_issue(citizen=request.user, code_type=code_type)
         return _private(Response(HeldCodeOutput(_held_code_data(request, held)).data))
 
 
@@ -86,8 +86,8 @@ class _MyCodeQrApi(APIView):
         query.is_valid(raise_exception=True)
         token = query.validated_data.get("token")
         if not token:
-            token = services.held_code_issue(citizen=request.user, code_type=code_type).issued.token
-        image = selectors.held_code_qr(
+            token = wallet.held_code_issue(citizen=request.user, code_type=code_type).issued.token
+        image = wallet.held_code_qr(
             citizen=request.user, code_type=code_type, token=token, image_format=self.image_format
         )
         response = HttpResponse(image.body, content_type=image.content_type)
@@ -160,7 +160,7 @@ class ScanApi(APIView):
         data = ScanInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = request.auth
-        result = services.code_scan(
+        result = scan.code_scan(
             organization=client.organization,
             purpose=data.validated_data["purpose"],
             token=data.validated_data["token"],

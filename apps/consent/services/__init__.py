@@ -1,0 +1,28 @@
+"""Writes for consent, one module per topic; `disclose()` (in `gate`) is the one gate through which citizen data
+reaches an organization. Callers import from `apps.consent.services`; the names below are the public surface.
+
+gate            disclose(), DisclosureDenied, Disclosure, DENIAL_MESSAGES
+catalogue       category_upsert, purpose_upsert, purpose_set_active, catalogue_ensure
+grants          access_grant_create, access_grant_revoke
+consents        consent_give, consent_withdraw, receipt_key_rotate
+representation  representation_create, representation_revoke
+emergencies     emergency_declare, emergency_end
+retention       access_log_apply_retention
+"""
+
+from ..permissions import ADMIN_SCOPE, is_data_bureau_client
+from .catalogue import _purpose, catalogue_ensure, category_upsert, purpose_set_active, purpose_upsert
+from .consents import consent_give, consent_withdraw, receipt_key_rotate
+from .emergencies import emergency_declare, emergency_end
+from .gate import DENIAL_MESSAGES, Disclosure, DisclosureDenied, disclose
+from .grants import DATA_BUREAU_SLUG, access_grant_create, access_grant_revoke
+from .representation import ELDERLY_AGE, representation_create, representation_revoke
+from .retention import REDACTED, access_log_apply_retention
+
+__all__ = [
+    "ADMIN_SCOPE", "DATA_BUREAU_SLUG", "DENIAL_MESSAGES", "ELDERLY_AGE", "REDACTED", "Disclosure",
+    "DisclosureDenied", "_purpose", "access_grant_create", "access_grant_revoke", "access_log_apply_retention",
+    "catalogue_ensure", "category_upsert", "consent_give", "consent_withdraw", "disclose", "emergency_declare",
+    "emergency_end", "is_data_bureau_client", "purpose_set_active", "purpose_upsert", "receipt_key_rotate",
+    "representation_create", "representation_revoke",
+]

@@ -1,0 +1,58 @@
+"""Emergencies: periods in which emergency-basis purposes need no consent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.identity.models import ApiClient, Citizen
+from citycode.errors import DomainError
+
+from ..models import Emergency, LegalBasis, Purpose
+from .catalogue import _purpose
+from .grants import _approver_label
+
+
+@transaction.atomic
+def emergency_declare(
+    *,
+    name: str,
+    legal_reference: str,
+    purposes: list[str | Purpose],
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    declared_by: Citizen | ApiClient,
+) -> Emergency:
+    """Declare an emergency. Only purposes whose legal basis is `emergency` may be covered; while it lasts they
+    need no consent, after `ends_at` they need consent again."""
+    label = _approver_label(declared_by)
+    covered = [_purpose(p) for p in purposes]
+    if not covered:
+        raise ValidationError({"purposes": ValidationError(_("Name the purposes the emergency covers."),
+                                                           code="required")})
+    wrong = [p.code for p in covered if p.legal_basis != LegalBasis.EMERGENCY]
+    if wrong:
+        raise DomainError(
+            "purpose_not_emergency",
+            _("These purposes do not rest on an emergency basis: %(codes)s") % {"codes": ", ".join(wrong)},
+        )
+    emergency = Emergency(name=name, legal_reference=legal_reference, starts_at=starts_at, ends_at=ends_at,
+                          declared_by_label=label)
+    emergency.full_clean()
+    emergency.save()
+    emergency.purposes.set(covered)
+    return emergency
+
+
+@transaction.atomic
+def emergency_end(*, emergency: Emergency, at: dt.datetime | None = None) -> Emergency:
+    """End an emergency now (or at `at`, never later than declared)."""
+    at = at or timezone.now()
+    if at < emergency.ends_at:
+        emergency.ends_at = max(at, emergency.starts_at + dt.timedelta(microseconds=1))
+        emergency.save(update_fields=["ends_at"])
+    return emergency

@@ -1,0 +1,231 @@
+"""The gate: `disclose()`, the one way citizen data reaches an organization, and its decision."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from apps.identity import permissions as identity_permissions
+from apps.identity.models import ApiClient, Citizen, Organization
+from citycode.errors import Forbidden
+
+from .. import chain, gate_queries
+from ..models import GENESIS_HASH, AccessLog, DataCategory, LegalBasis, Purpose
+
+
+class DisclosureDenied(Forbidden):
+    """disclose() refused; `.code` is the machine-readable reason and `.log_id` the access-log row of the denial."""
+
+    def __init__(self, code: str, message: str = "", *, log_id: int | None = None) -> None:
+        super().__init__(code, message)
+        self.log_id = log_id
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    categories: tuple[str, ...]  # allowed, sorted
+    basis: str  # "consent" | "statutory" | "emergency"
+    log_id: int
+    purpose: str
+    organization: str
+    citizen_id: int
+    consent_ids: tuple[int, ...] = ()
+    grant_id: int | None = None
+
+
+DENIAL_MESSAGES = {
+    "unknown_purpose": gettext_lazy("No such purpose."),
+    "purpose_not_allowed": gettext_lazy("The purpose is not active."),
+    "organization_inactive": gettext_lazy("The organization is not active."),
+    "no_grant": gettext_lazy("The organization holds no grant for this purpose."),
+    "grant_revoked": gettext_lazy("The organization's grant for this purpose was revoked."),
+    "grant_expired": gettext_lazy("The organization's grant for this purpose has expired."),
+    "grant_not_yet_valid": gettext_lazy("The organization's grant for this purpose is not valid yet."),
+    "actor_not_authorized": gettext_lazy("The actor may not act for this organization."),
+    "category_not_allowed": gettext_lazy("A requested data category is outside the purpose's bound."),
+    "no_categories_requested": gettext_lazy("No data category was requested."),
+    "no_consent": gettext_lazy("The citizen has not consented to this purpose."),
+    "consent_withdrawn": gettext_lazy("The citizen withdrew consent to this purpose."),
+    "consent_expired": gettext_lazy("The citizen's consent to this purpose has expired."),
+    "category_not_consented": gettext_lazy("The citizen has not consented to any of the requested data categories."),
+}
+
+# Purpose id -> (updated_at, frozenset of category codes). A purpose_upsert that changes the bound saves the
+# purpose, so a changed updated_at invalidates the entry in every process.
+_bound_cache: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def _bound_of(purpose_id: int, updated_at) -> frozenset[str]:
+    cached = _bound_cache.get(purpose_id)
+    if cached is not None and cached[0] == updated_at:
+        return cached[1]
+    bound = frozenset(DataCategory.objects.filter(purposes=purpose_id).values_list("code", flat=True))
+    _bound_cache[purpose_id] = (updated_at, bound)
+    return bound
+
+
+def _actor_label(actor, organization: Organization) -> str:
+    if actor is None:
+        return f"organization {organization.slug}"
+    if isinstance(actor, ApiClient):
+        return f"api-client {actor.name} of {organization.slug}"
+    return f"{actor.username} for {organization.slug}"
+
+
+def _actor_allowed(actor, organization: Organization) -> bool:
+    if actor is None:
+        return True
+    if isinstance(actor, ApiClient):
+        return actor.organization_id == organization.pk and actor.revoked_at is None
+    # Staff act for the organization through their guardian object permission on it.
+    return identity_permissions.user_can(user=actor, perm=identity_permissions.ACT, organization=organization)
+
+
+@dataclass
+class _Decision:
+    purpose_id: int | None
+    purpose_code: str
+    requested: list[str]
+    allowed: tuple[str, ...] = ()
+    basis: str = ""
+    reason: str = ""
+    grant_id: int | None = None
+    consent_ids: tuple[int, ...] = ()
+
+
+def _decide(*, organization, purpose, citizen, categories, actor, now) -> _Decision:
+    code = purpose.code if isinstance(purpose, Purpose) else str(purpose)
+    requested = sorted(set(categories)) if categories is not None else []
+    decision = _Decision(purpose_id=None, purpose_code=code, requested=requested)
+
+    grants, consents = gate_queries.decision_rows(
+        organization_id=organization.pk, purpose_code=code, citizen_id=citizen.pk, now=now
+    )
+    if not grants:
+        decision.purpose_id = Purpose.objects.filter(code=code).values_list("id", flat=True).first()
+        decision.reason = "no_grant" if decision.purpose_id is not None else "unknown_purpose"
+        return decision
+    _gid, _status, purpose_id, legal_basis, purpose_active, purpose_updated_at = grants[0]
+    decision.purpose_id = purpose_id
+    if not purpose_active:
+        decision.reason = "purpose_not_allowed"
+        return decision
+    if not organization.is_active:
+        decision.reason = "organization_inactive"
+        return decision
+
+    active = next((g for g in grants if g[1] == "active"), None)
+    if active is None:
+        found = {g[1] for g in grants}
+        decision.reason = next(f"grant_{s}" for s in ("not_yet_valid", "expired", "revoked") if s in found)
+        return decision
+    decision.grant_id = active[0]
+
+    if not _actor_allowed(actor, organization):
+        decision.reason = "actor_not_authorized"
+        return decision
+
+    bound = _bound_of(purpose_id, purpose_updated_at)
+    if categories is None:
+        requested = decision.requested = sorted(bound)
+    if not requested:
+        decision.reason = "no_categories_requested"
+        return decision
+    if not bound.issuperset(requested):
+        decision.reason = "category_not_allowed"
+        return decision
+
+    if legal_basis == LegalBasis.STATUTORY:
+        decision.allowed, decision.basis = tuple(requested), LegalBasis.STATUTORY
+        return decision
+    if legal_basis == LegalBasis.EMERGENCY and gate_queries.emergency_active(purpose_id=purpose_id, now=now):
+        decision.allowed, decision.basis = tuple(requested), LegalBasis.EMERGENCY
+        return decision
+
+    # Consent (and emergency purposes outside an emergency): the citizen's own consents decide.
+    live = [(cid, cats) for cid, status, cats in consents if status == "active"]
+    if not live:
+        decision.reason = f"consent_{consents[0][1]}" if consents else "no_consent"
+        return decision
+    consented = set().union(*(cats for _cid, cats in live))
+    allowed = tuple(c for c in requested if c in consented)
+    if not allowed:
+        decision.reason = "category_not_consented"
+        return decision
+    decision.allowed, decision.basis = allowed, LegalBasis.CONSENT
+    decision.consent_ids = tuple(sorted(cid for cid, cats in live if consented.intersection(cats)))
+    return decision
+
+
+def _chain_append(row: AccessLog) -> AccessLog:
+    """Append `row` to its citizen's chain (locking the chain head until the transaction ends).
+
+    Written by plain SQL, without full_clean(): every value comes from rows loaded by the decision, and model
+    validation would cost one existence query per foreign key on the hottest path of the platform.
+    """
+    row.content_digest = chain.digest_content(row)
+    if connection.vendor == "postgresql":
+        gate_queries.append_pg(row, genesis=GENESIS_HASH)  # one statement: lock, link, insert
+        return row
+    row.seq, prev_hash = gate_queries.chain_bump(citizen_id=row.citizen_id, genesis=GENESIS_HASH)
+    chain.seal(row, prev_hash=prev_hash)
+    row.pk = gate_queries.log_insert(row)
+    return row
+
+
+def disclose(
+    *,
+    organization: Organization,
+    purpose: str | Purpose,
+    citizen: Citizen,
+    categories: list[str] | None = None,
+    actor: Citizen | ApiClient | None = None,
+    request_id: str = "",
+) -> Disclosure:
+    """The one gate: check grant, then consent or legal basis; log the decision; return what may be disclosed.
+
+    The log row is the commit point: if it cannot be written, nothing is disclosed. On PostgreSQL the row is
+    appended by a single statement (lock the chain head, link, insert), which is atomic on its own, so no
+    BEGIN/COMMIT round trips are spent; elsewhere decision and append run in one atomic block. A denial's row
+    is committed before DisclosureDenied is raised. Called inside the caller's atomic block, everything joins
+    that transaction: the row (allowed or denied) lives or dies with it.
+    """
+    now = timezone.now()
+    with contextlib.nullcontext() if connection.vendor == "postgresql" else transaction.atomic():
+        decision = _decide(
+            organization=organization, purpose=purpose, citizen=citizen, categories=categories, actor=actor, now=now
+        )
+        row = _chain_append(
+            AccessLog(
+                citizen_id=citizen.pk,
+                purpose_id=decision.purpose_id,
+                purpose_code=decision.purpose_code[:64],
+                organization=organization,
+                organization_slug=organization.slug,
+                requested=decision.requested,
+                categories=list(decision.allowed),
+                basis=decision.basis,
+                outcome=AccessLog.Outcome.DENIED if decision.reason else AccessLog.Outcome.ALLOWED,
+                reason=decision.reason,
+                actor_label=_actor_label(actor, organization)[:200],
+                request_id=(request_id or "")[:64],
+                created_at=now,
+            )
+        )
+    if decision.reason:
+        raise DisclosureDenied(decision.reason, str(DENIAL_MESSAGES.get(decision.reason, decision.reason)),
+                               log_id=row.pk)
+    return Disclosure(
+        categories=decision.allowed,
+        basis=decision.basis,
+        log_id=row.pk,
+        purpose=decision.purpose_code,
+        organization=organization.slug,
+        citizen_id=citizen.pk,
+        consent_ids=decision.consent_ids,
+        grant_id=decision.grant_id,
+    )

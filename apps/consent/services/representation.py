@@ -1,0 +1,56 @@
+"""Representation: guardians of under-14s and carers of the elderly, scoped and expiring."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.identity.models import Citizen
+from citycode.errors import DomainError
+
+from ..models import Purpose, Representation
+
+ELDERLY_AGE = 60
+
+
+def _age(citizen: Citizen) -> int | None:
+    return citizen.age_on(timezone.localdate())
+
+
+@transaction.atomic
+def representation_create(
+    *,
+    representative: Citizen,
+    represented: Citizen,
+    kind: str,
+    valid_until: dt.datetime,
+    purposes: list[str] | None = None,
+    valid_from: dt.datetime | None = None,
+) -> Representation:
+    """Name a guardian (the citizen is under 14) or a carer (the citizen is 60 or older), scoped and expiring."""
+    if kind == Representation.Kind.GUARDIAN and not represented.is_minor:
+        raise DomainError("not_a_minor", _("A guardian may act only for a citizen under 14."))
+    if kind == Representation.Kind.CARER and (_age(represented) or 0) < ELDERLY_AGE:
+        raise DomainError("not_elderly", _("A carer may act only for a citizen aged 60 or over."))
+    codes = sorted(set(purposes or []))
+    unknown = set(codes) - set(Purpose.objects.filter(code__in=codes).values_list("code", flat=True))
+    if unknown:
+        raise DomainError("unknown_purpose", _("No such purpose: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+    representation = Representation(
+        representative=representative, represented=represented, kind=kind, purposes=codes,
+        valid_from=valid_from or timezone.now(), valid_until=valid_until,
+    )
+    representation.full_clean()
+    representation.save()
+    return representation
+
+
+@transaction.atomic
+def representation_revoke(*, representation: Representation) -> Representation:
+    if representation.revoked_at is None:
+        representation.revoked_at = timezone.now()
+        representation.save(update_fields=["revoked_at"])
+    return representation
