@@ -145,7 +145,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/ is the catalogue; locale_parts/<part>/ hold catalogues of work in progress until they are merged into it.
+LOCALE_PATHS = [BASE_DIR / "locale", *sorted(p for p in (BASE_DIR / "locale_parts").glob("*") if p.is_dir())]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
