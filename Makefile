@@ -37,6 +37,7 @@ test: venv
 lint: venv
 	$(PY) -m ruff check .
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) -m mypy
 
 # codes.py runs anywhere; the others measure PostgreSQL (and scan_load starts gunicorn and needs wrk and Redis).
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432

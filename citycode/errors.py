@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 class DomainError(Exception):
     """A business-rule failure with a machine-readable code; views turn it into a 4xx."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, code: str, message: str = "", *, status_code: int | None = None,
                  fields: dict[str, Any] | None = None) -> None:
@@ -131,7 +131,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         code = detail.code if hasattr(detail, "code") else getattr(exc, "default_code", "error")
         response.data = error_body(str(code), str(detail))
         if isinstance(exc, exceptions.Throttled):
-            response.data["error"]["retry_after"] = exc.wait
+            response.data["error"]["retry_after"] = getattr(exc, "wait", None)  # set in __init__; not in the stubs
     return response
 
 

@@ -22,14 +22,14 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Keyed hash for resident ID numbers. Separate from SECRET_KEY so rotating the session key
 # does not break matching against departments' lists.
-CITYCODE_ID_HASH_KEY = env_str("CITYCODE_ID_HASH_KEY")
+CITYCODE_ID_HASH_KEY = env_str("CITYCODE_ID_HASH_KEY", "")  # "" keeps the type str (unset is falsy all the same)
 if not CITYCODE_ID_HASH_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("CITYCODE_ID_HASH_KEY is required unless DEBUG=true.")
     CITYCODE_ID_HASH_KEY = "dev-only-id-hash-key"
 
 # Encrypts issuer private keys and other secrets at rest.
-CITYCODE_KEY_ENCRYPTION_KEY = env_str("CITYCODE_KEY_ENCRYPTION_KEY")
+CITYCODE_KEY_ENCRYPTION_KEY = env_str("CITYCODE_KEY_ENCRYPTION_KEY", "")
 if not CITYCODE_KEY_ENCRYPTION_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("CITYCODE_KEY_ENCRYPTION_KEY is required unless DEBUG=true.")

@@ -72,10 +72,10 @@ def b45decode(text: str) -> bytes:
     if words & overflow_mask:
         raise ValueError("Base45 group out of range")
     packed = words.to_bytes(width, "little")
-    out = bytearray(2 * groups)
-    out[0::2] = packed[1::_B45_FIELD]
-    out[1::2] = packed[0::_B45_FIELD]
-    out = bytes(out)
+    pairs = bytearray(2 * groups)
+    pairs[0::2] = packed[1::_B45_FIELD]
+    pairs[1::2] = packed[0::_B45_FIELD]
+    out = bytes(pairs)
     if tail:
         last = values[-2] + 45 * values[-1]
         if last > 0xFF:

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,11 +17,12 @@ class VerifyForm(forms.Form):
 
     def __init__(self, *args, organizations=(), purposes=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].choices = list(organizations)
-        self.fields["purpose"].choices = list(purposes)
+        cast(forms.ChoiceField, self.fields["organization"]).choices = list(organizations)
+        cast(forms.ChoiceField, self.fields["purpose"]).choices = list(purposes)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("token") and not cleaned.get("image"):
             raise forms.ValidationError(_("Paste a code or upload a photo of one."), code="no_code")
         return cleaned

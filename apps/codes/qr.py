@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from typing import Literal, cast
 
 import qrcode
 from qrcode.util import MODE_ALPHA_NUM, QRData
@@ -25,6 +26,8 @@ _LEVELS = {
     "Q": qrcode.constants.ERROR_CORRECT_Q,
     "H": qrcode.constants.ERROR_CORRECT_H,
 }
+# The stubs type the mode constants as int and QRData's mode as Literal[1, 2, 4].
+_MODE_ALPHA_NUM = cast(Literal[1, 2, 4], MODE_ALPHA_NUM)
 _ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
 
@@ -38,7 +41,7 @@ def _code(text: str, error: str, border: int, box_size: int, image_factory=None)
     code = qrcode.QRCode(error_correction=_LEVELS[error], border=border, box_size=box_size,
                          image_factory=image_factory, mask_pattern=mask)
     if set(text) <= _ALPHANUMERIC:
-        code.add_data(QRData(text.encode("ascii"), mode=MODE_ALPHA_NUM))
+        code.add_data(QRData(text.encode("ascii"), mode=_MODE_ALPHA_NUM))
     else:  # not a token (e.g. a URL): let the library choose
         code.add_data(text)
     code.make(fit=True)

@@ -22,13 +22,13 @@ def token_from_image(upload) -> str:
     if upload.size > MAX_IMAGE_BYTES:
         raise DomainError("image_too_large", _("The image is larger than 4 MB."))
     try:
-        with Image.open(upload) as image:
-            if image.width * image.height > MAX_IMAGE_PIXELS:
+        with Image.open(upload) as opened:
+            if opened.width * opened.height > MAX_IMAGE_PIXELS:
                 raise DomainError("image_too_large", _("The image has too many pixels."))
-            image = image.convert("L")
+            image = opened.convert("L")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
         raise DomainError("bad_image", _("The file is not an image.")) from None
-    for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+    for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)):
         if barcode.valid and barcode.text:
             return barcode.text.strip()
     raise DomainError("no_code_in_image", _("No QR code was found in the image."))

@@ -3,7 +3,8 @@ from rest_framework import serializers
 
 class HeldCodeOutput(serializers.Serializer):
     type = serializers.CharField(help_text="The code type key, e.g. `city` or `talent`.")
-    label = serializers.CharField(help_text="The code's name in the request's language.")
+    # The metaclass takes declared fields off the class, so this shadows no Field.label at run time.
+    label = serializers.CharField(help_text="The code's name in the request's language.")  # type: ignore[assignment]
     labels = serializers.DictField(child=serializers.CharField(), help_text="`{\"zh-hans\": ..., \"en\": ...}`")
     token = serializers.CharField(help_text="The signed token; draw it as a QR code (alphanumeric mode).")
     issued_at = serializers.DateTimeField()
@@ -34,6 +35,7 @@ class ScanOutput(serializers.Serializer):
     basis = serializers.CharField(help_text="consent, statutory or emergency")
     code_type = serializers.CharField()
     expires_at = serializers.DateTimeField(help_text="When the scanned token expires.")
-    data = serializers.DictField(
+    # Declared fields leave the class (see HeldCodeOutput.label): Serializer.data is untouched at run time.
+    data = serializers.DictField(  # type: ignore[assignment]
         help_text="Exactly the data categories the purpose allows for this citizen, category -> value."
     )

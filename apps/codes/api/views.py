@@ -1,5 +1,6 @@
 """Citizens' codes and the unified scan. Thin: each view validates input, calls one service or selector."""
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
@@ -95,7 +96,7 @@ class _MyCodeQrApi(APIView):
         return response
 
 
-_QR_DOC = {
+_QR_DOC: dict[str, Any] = {
     "parameters": [OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
                                     description="A token of this type issued to you (as in `qr_svg_url`).")],
     "tags": ["codes"],
