@@ -49,6 +49,22 @@ CITYCODE_REALNAME_VERIFIER = env_str(
 )
 # When true, an ID number absent from the local registry is refused; when false it passes on checksum.
 CITYCODE_REALNAME_REGISTRY_STRICT = env_bool("CITYCODE_REALNAME_REGISTRY_STRICT", default=False)
+# Says out loud that this city has no population registry to check names against: registration then rests
+# on the checksum alone, and citizens are shown as "not verified against a registry".
+CITYCODE_REALNAME_NO_REGISTRY = env_bool("CITYCODE_REALNAME_NO_REGISTRY", default=False)
+if (
+    not DEBUG
+    and CITYCODE_REALNAME_VERIFIER == "apps.identity.realname.LocalRegistryVerifier"
+    and not CITYCODE_REALNAME_REGISTRY_STRICT
+    and not CITYCODE_REALNAME_NO_REGISTRY
+):
+    # A checksum is computable by anyone: without a registry, anyone registers any name on any number and
+    # locks the real owner out. Production must choose: a real verifier, the strict local registry, or
+    # an explicit "no registry".
+    raise ImproperlyConfigured(
+        "The real-name verifier checks only the checksum: set CITYCODE_REALNAME_VERIFIER, "
+        "CITYCODE_REALNAME_REGISTRY_STRICT=true, or CITYCODE_REALNAME_NO_REGISTRY=true."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",

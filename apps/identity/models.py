@@ -35,9 +35,20 @@ class Citizen(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    # real_name_method of a registration that passed on the ID number's checksum alone (no registry checked it).
+    CHECKSUM_ONLY = "checksum"
+
     @property
     def is_real_name_verified(self) -> bool:
-        return self.real_name_verified_at is not None
+        """Verified against a registry: a checksum anyone can compute proves nothing about the name."""
+        return self.real_name_verified_at is not None and self.real_name_method != self.CHECKSUM_ONLY
+
+    @property
+    def real_name_status(self) -> str:
+        """`verified` (a registry confirmed name and number), `not_registry_verified`, or `unverified` (staff)."""
+        if self.real_name_verified_at is None:
+            return "unverified"
+        return "verified" if self.is_real_name_verified else "not_registry_verified"
 
     def age_on(self, day: dt.date) -> int | None:
         if self.birth_date is None:

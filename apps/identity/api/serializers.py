@@ -20,7 +20,13 @@ class CitizenOutput(serializers.Serializer):
     name = serializers.CharField()
     id_masked = serializers.CharField()
     phone = serializers.CharField()
-    real_name_verified = serializers.BooleanField(source="is_real_name_verified")
+    real_name_verified = serializers.BooleanField(
+        source="is_real_name_verified", help_text="True only when a registry confirmed the name and number."
+    )
+    real_name_status = serializers.ChoiceField(
+        choices=["verified", "not_registry_verified", "unverified"],
+        help_text="`not_registry_verified`: the city has no registry; only the number's checksum was checked.",
+    )
     is_minor = serializers.BooleanField()
     date_joined = serializers.DateTimeField()
 
