@@ -1,8 +1,11 @@
 """Writes for identity: registration, tokens, organizations, memberships, API clients."""
 
 import datetime as dt
+import logging
 import re
 
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,7 +16,11 @@ from citycode.errors import Conflict, DomainError
 from . import credentials, idnumbers, permissions, realname
 from .models import ApiClient, AuthToken, Citizen, Membership, Organization, ResidentRecord
 
+logger = logging.getLogger(__name__)
 TOKEN_LIFETIME = dt.timedelta(days=30)
+# Refusals that depend on what is stored here or in the registry: told apart, they would say whether a number
+# exists, is registered, or whether a phone is in use (finding 2). Callers outside get one answer for all.
+REGISTRATION_REFUSALS = frozenset({"real_name_mismatch", "already_registered", "account_taken"})
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -49,6 +56,11 @@ def citizen_register(
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ValidationError(_("Enter your real name."), code="required")})
+    # The caller knows what they typed, so refusing a password like their phone or user name tells them nothing.
+    try:
+        validate_password(password, user=Citizen(username=username, name=name, phone=phone))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from None
 
     verdict = realname.get_verifier().verify(name=name, resident_id=resident)
     if not verdict.ok:
@@ -83,6 +95,32 @@ def citizen_register(
             raise Conflict("already_registered", _("This ID number cannot be registered again.")) from None
         raise Conflict("account_taken", _("This user name or phone number is already in use.")) from None
     return citizen
+
+
+def registration_answer() -> str:
+    return _(
+        "If these details are right, your account is ready: sign in with your user name or phone number. "
+        "If you cannot sign in, we could not register these details: please visit a service desk with your ID card."
+    )
+
+
+def citizen_register_blind(
+    *, name: str, id_number: str, phone: str, password: str, username: str = ""
+) -> Citizen | None:
+    """Register like `citizen_register`, but answer a refusal that depends on stored data with None.
+
+    Malformed input still raises ValidationError (a checksum or a phone format is computable offline, so its
+    400 is no oracle). The owner of a number someone else registered learns nothing here either: the answer
+    tells them to try signing in, and else to go to a service desk with their ID card.
+    """
+    try:
+        return citizen_register(name=name, id_number=id_number, phone=phone, password=password, username=username)
+    except DomainError as exc:
+        if exc.code not in REGISTRATION_REFUSALS:
+            raise
+        make_password(password)  # the work a successful registration does, so a refusal is not quicker
+        logger.info("registration refused: %s", exc.code)  # the code only: never the number, name or phone
+        return None
 
 
 @transaction.atomic

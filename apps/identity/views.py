@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -37,16 +36,17 @@ def register(request):
         return render(request, "identity/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
-            citizen = services.citizen_register(**form.cleaned_data)
+            services.citizen_register_blind(**form.cleaned_data)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            login(request, citizen, backend="apps.identity.backends.UsernameOrPhoneBackend")
-            messages.success(request, _("Welcome, %(name)s. Your real name is verified.") % {"name": citizen.name})
-            return redirect("home")
+            # Created or refused, the page answers alike and signs nobody in: either would tell a caller
+            # whether the number or phone is registered (finding 2). Signing in is how the owner finds out.
+            messages.info(request, services.registration_answer())
+            return redirect("login")
     return render(request, "identity/register.html", {"form": form}, status=400 if form.errors else 200)
 
 

@@ -1,17 +1,20 @@
-from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
 
 
 class RegisterInput(serializers.Serializer):
-    username = serializers.RegexField(r"^[A-Za-z0-9_.-]{3,40}$", required=False)
+    username = serializers.RegexField(r"^[A-Za-z0-9_.-]{3,40}$", max_length=40, required=False)
     name = serializers.CharField(max_length=100)
     id_number = serializers.CharField(max_length=32, trim_whitespace=True)
     phone = serializers.CharField(max_length=20)
     password = serializers.CharField(write_only=True, min_length=8, max_length=128)
+    # The password is validated against the user's name, user name and phone by the service.
 
-    def validate_password(self, value: str) -> str:
-        validate_password(value)
-        return value
+
+class RegisterOutput(serializers.Serializer):
+    """The same answer whether the account was created or refused for what is stored (see the view)."""
+
+    status = serializers.CharField()
+    message = serializers.CharField()
 
 
 class CitizenOutput(serializers.Serializer):
@@ -32,8 +35,9 @@ class CitizenOutput(serializers.Serializer):
 
 
 class TokenInput(serializers.Serializer):
-    username = serializers.CharField(help_text="User name or phone number.")
-    password = serializers.CharField(write_only=True)
+    # Bounded like the stored fields (user name 150, password 128): an unbounded name was a 500 on SQLite.
+    username = serializers.CharField(max_length=150, help_text="User name or phone number.")
+    password = serializers.CharField(write_only=True, max_length=128)
 
 
 class TokenOutput(serializers.Serializer):

@@ -11,7 +11,7 @@ from citycode.errors import DomainError
 from .. import selectors, services
 from ..permissions import IsApiClient, IsCitizen
 from ..throttles import LoginThrottle, RegisterThrottle
-from .serializers import ApiClientOutput, CitizenOutput, MeOutput, RegisterInput, TokenInput, TokenOutput
+from .serializers import ApiClientOutput, MeOutput, RegisterInput, RegisterOutput, TokenInput, TokenOutput
 
 
 class CitizenRegisterApi(APIView):
@@ -22,25 +22,33 @@ class CitizenRegisterApi(APIView):
     @extend_schema(
         request=RegisterInput,
         responses={
-            201: CitizenOutput,
-            400: OpenApiResponse(description="Invalid input; `error.fields` names each field and code."),
-            409: OpenApiResponse(description="ID number or account already registered."),
+            202: RegisterOutput,
+            400: OpenApiResponse(description="Malformed input; `error.fields` names each field and code."),
         },
         tags=["identity"],
         summary="Register a citizen under their real name",
+        description=(
+            "Answers 202 with the same body whether the account was created or the details could not be "
+            "registered (name and number do not match the registry, the number or the phone is already "
+            "registered): telling these apart would say which numbers exist. Sign in to find out; the owner "
+            "of a number registered by someone else goes to a service desk with their ID card."
+        ),
     )
     def post(self, request):
         data = RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        citizen = services.citizen_register(
+        services.citizen_register_blind(
             username=fields.get("username", ""),
             name=fields["name"],
             id_number=fields["id_number"],
             phone=fields["phone"],
             password=fields["password"],
         )
-        return Response(CitizenOutput(citizen).data, status=status.HTTP_201_CREATED)
+        return Response(
+            RegisterOutput({"status": "submitted", "message": services.registration_answer()}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class TokenObtainApi(APIView):
