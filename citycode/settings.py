@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.identity.middleware.LoginLimitMiddleware",  # the admin log-in's 429 (sign-in limits)
 ]
 
 ROOT_URLCONF = "citycode.urls"
@@ -157,6 +158,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in limits (apps/identity/login_limits.py): failed attempts per window, counted per client address, per
+# (account, address), and per account from addresses that never signed in to it.
+LOGIN_LIMIT_WINDOW = env_int("LOGIN_LIMIT_WINDOW", 900)
+LOGIN_LIMIT_PER_ADDRESS = env_int("LOGIN_LIMIT_PER_ADDRESS", 30)
+LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS = env_int("LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", 10)
+LOGIN_LIMIT_PER_ACCOUNT = env_int("LOGIN_LIMIT_PER_ACCOUNT", 10)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -205,7 +212,6 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "login": env_str("LOGIN_RATE", "10/min"),
         "register": env_str("REGISTER_RATE", "20/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -10,7 +10,8 @@ from citycode.errors import DomainError
 
 from . import selectors, services
 from .forms import RegistrationForm
-from .throttles import LoginThrottle, RegisterThrottle
+from .login_limits import LoginLimited
+from .throttles import RegisterThrottle
 
 
 class LoginView(auth_views.LoginView):
@@ -18,11 +19,13 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        if not LoginThrottle().allow_request(request, self):
-            form = self.get_form()
-            form.add_error(None, _("Too many attempts. Wait a minute and try again."))
+        form = self.get_form()
+        try:
+            valid = form.is_valid()  # authenticates, within the sign-in limits
+        except LoginLimited:
+            form.add_error(None, _("Too many attempts. Wait a while and try again."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
+        return self.form_valid(form) if valid else self.form_invalid(form)
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,7 +10,7 @@ from citycode.errors import DomainError
 
 from .. import selectors, services
 from ..permissions import IsApiClient, IsCitizen
-from ..throttles import LoginThrottle, RegisterThrottle
+from ..throttles import RegisterThrottle
 from .serializers import ApiClientOutput, MeOutput, RegisterInput, RegisterOutput, TokenInput, TokenOutput
 
 
@@ -54,11 +54,16 @@ class CitizenRegisterApi(APIView):
 class TokenObtainApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [LoginThrottle]
+    # Sign-in limits live in the authentication backend, shared with the page and the admin log-in.
+    throttle_classes: list = []
 
     @extend_schema(
         request=TokenInput,
-        responses={200: TokenOutput, 400: OpenApiResponse(description="Wrong credentials.")},
+        responses={
+            200: TokenOutput,
+            400: OpenApiResponse(description="Wrong credentials."),
+            429: OpenApiResponse(description="Too many failed attempts (per address, account or both)."),
+        },
         tags=["identity"],
         summary="Exchange user name (or phone) and password for a bearer token",
     )
