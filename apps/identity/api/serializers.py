@@ -41,9 +41,27 @@ class TokenInput(serializers.Serializer):
 
 
 class TokenOutput(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The access token: send it as `Authorization: Bearer <token>`.")
     token_type = serializers.CharField()
-    expires_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(help_text="When the access token ends (minutes, not days).")
+    refresh_token = serializers.CharField(help_text="Single use: POST it to /api/v1/auth/refresh for a new pair.")
+    refresh_expires_at = serializers.DateTimeField(help_text="When the sign-in ends; sign in again after it.")
+
+
+class RefreshInput(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=128)
+
+
+class SessionOutput(serializers.Serializer):
+    """A sign-in as its citizen sees it: never the token itself, nor its digest."""
+
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(source="refresh_expires_at", allow_null=True,
+                                           help_text="When the sign-in ends unless renewed or revoked first.")
+    user_agent = serializers.CharField()
+    current = serializers.BooleanField(help_text="The sign-in this request was made with.")
 
 
 class MembershipOutput(serializers.Serializer):
