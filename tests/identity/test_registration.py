@@ -406,3 +406,35 @@ def test_a_user_name_cannot_be_someone_elses_phone_number(api, make_citizen):
     assert token.status_code == 200
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token.json()['token']}")
     assert api.get("/api/v1/me").json()["username"] == victim.username
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_blind_registrations_of_one_number_answer_alike_and_leave_one_row():
+    # Given PostgreSQL, and two callers registering one number at the same moment through the blind service
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs PostgreSQL")
+    number = valid_id_number(region="310104", birth="19921212", sequence="778")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def register(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            citizen = services.citizen_register_blind(
+                username=f"blind{n}", name="赛跑", id_number=number, phone=f"1360000001{n}", password=PASSWORD
+            )
+            outcomes.append("created" if citizen else "refused")
+        except Exception as exc:
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # Then the unique index decided, the loser got the quiet refusal (no IntegrityError, no 500), one row exists
+    assert sorted(outcomes) == ["created", "refused"]
+    assert Citizen.objects.filter(id_hash=idnumbers.keyed_hash(number)).count() == 1

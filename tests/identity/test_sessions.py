@@ -143,3 +143,39 @@ def test_the_page_log_out_ends_the_browser_session(client, make_citizen):
     # When the old session cookie is replayed, Then it signs nobody in
     client.cookies["sessionid"] = cookie
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_refreshes_of_one_token_never_both_succeed(make_citizen):
+    # Given PostgreSQL and a refresh token presented twice at the same moment (a copy is in a thief's hands)
+    import threading
+
+    from django.db import connection, connections
+
+    from apps.identity import services
+    from citycode.errors import DomainError
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs PostgreSQL")
+    issued = services.auth_session_start(user=make_citizen())
+    barrier, outcomes = threading.Barrier(2), []
+
+    def refresh() -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.auth_token_refresh(refresh=issued.refresh)
+            outcomes.append("ok")
+        except DomainError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # Then the row lock lets one through, the other counts as reuse, and the sign-in is ended
+    assert sorted(outcomes) == ["ok", "refresh_token_reused"]
+    assert AuthToken.objects.get(pk=issued.session.pk).revoked_at is not None
