@@ -2,7 +2,8 @@
 
 Three counters of failed attempts, each over a fixed window (LOGIN_LIMIT_WINDOW seconds):
 
-- per client address, whatever the account: one password sprayed over many accounts is stopped;
+- per client address, whatever the account: one password sprayed over many accounts is stopped (citizens who
+  signed in from that address before are exempt, so a sprayer behind the same NAT does not lock them out);
 - per (account, address): one address guessing one account is stopped, without touching anyone else;
 - per account, from any address: a distributed guess at one account backs off, but only for addresses that
   never signed in to that account. The owner's known address (one they signed in from before) keeps working,
@@ -11,6 +12,9 @@ Three counters of failed attempts, each over a fixed window (LOGIN_LIMIT_WINDOW 
 The account is the resolved citizen, so typing the user name or the phone counts as one. An unknown name is
 counted under the name itself. The client address is DRF's `get_ident` (NUM_PROXIES deep into
 X-Forwarded-For), so behind a proxy each client has its own counters, not the proxy's.
+
+What remains: ten failures on one account from one address stop that pair for the window, the owner
+included if they share the address with the guesser; a per-device cookie would separate them (later work).
 
 Counters live in the default cache: with several processes it must be shared (CACHE_URL), or each process
 counts alone. Why not django-axes: its lock-out is per account or per (account, address) but it has no
@@ -68,9 +72,13 @@ def check(*, request, account: str) -> None:
     """Raise LoginLimited when this attempt must not even be tried."""
     keys, limits = _keys(account, client_address(request)), _limits()
     counts = cache.get_many([keys["address"], keys["pair"], keys["account"], keys["known"]])
-    if counts.get(keys["address"], 0) >= limits["address"] or counts.get(keys["pair"], 0) >= limits["pair"]:
+    if counts.get(keys["pair"], 0) >= limits["pair"]:
         raise LoginLimited(wait=settings.LOGIN_LIMIT_WINDOW)
-    if counts.get(keys["account"], 0) >= limits["account"] and not counts.get(keys["known"]):
+    if counts.get(keys["known"]):
+        # The owner at an address they signed in from before: neither a sprayer sharing that address (an office
+        # NAT) nor a guesser elsewhere stops them. Only this pair's own failures above do.
+        return
+    if counts.get(keys["address"], 0) >= limits["address"] or counts.get(keys["account"], 0) >= limits["account"]:
         raise LoginLimited(wait=settings.LOGIN_LIMIT_WINDOW)
 
 

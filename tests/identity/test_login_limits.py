@@ -138,3 +138,16 @@ def test_every_registration_field_has_a_max_length(api, field, value):
     response = api.post("/api/v1/citizens", body, format="json")
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
+
+
+def test_a_sprayer_behind_the_owners_address_does_not_stop_the_owner(api, make_citizen):
+    # Given a citizen who signed in before from an office address
+    owner = make_citizen()
+    assert _sign_in(api, owner.username, PASSWORD, address="10.2.2.2").status_code == 200
+    # When someone behind the same address sprays a password over thirty-one other accounts until stopped
+    statuses = [_sign_in(api, make_citizen().username, "Spring2026!", address="10.2.2.2").status_code
+                for _ in range(31)]
+    assert statuses[-1] == 429
+    # Then the owner still signs in there, while an account new to that address is stopped
+    assert _sign_in(api, owner.phone, PASSWORD, address="10.2.2.2").status_code == 200
+    assert _sign_in(api, make_citizen().username, PASSWORD, address="10.2.2.2").status_code == 429
