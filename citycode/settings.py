@@ -49,6 +49,22 @@ CITYCODE_REALNAME_VERIFIER = env_str(
 )
 # When true, an ID number absent from the local registry is refused; when false it passes on checksum.
 CITYCODE_REALNAME_REGISTRY_STRICT = env_bool("CITYCODE_REALNAME_REGISTRY_STRICT", default=False)
+# Says out loud that this city has no population registry to check names against: registration then rests
+# on the checksum alone, and citizens are shown as "not verified against a registry".
+CITYCODE_REALNAME_NO_REGISTRY = env_bool("CITYCODE_REALNAME_NO_REGISTRY", default=False)
+if (
+    not DEBUG
+    and CITYCODE_REALNAME_VERIFIER == "apps.identity.realname.LocalRegistryVerifier"
+    and not CITYCODE_REALNAME_REGISTRY_STRICT
+    and not CITYCODE_REALNAME_NO_REGISTRY
+):
+    # A checksum is computable by anyone: without a registry, anyone registers any name on any number and
+    # locks the real owner out. Production must choose: a real verifier, the strict local registry, or
+    # an explicit "no registry".
+    raise ImproperlyConfigured(
+        "The real-name verifier checks only the checksum: set CITYCODE_REALNAME_VERIFIER, "
+        "CITYCODE_REALNAME_REGISTRY_STRICT=true, or CITYCODE_REALNAME_NO_REGISTRY=true."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.identity.middleware.LoginLimitMiddleware",  # the admin log-in's 429 (sign-in limits)
 ]
 
 ROOT_URLCONF = "citycode.urls"
@@ -134,11 +151,22 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # Citizen has no e-mail or first/last name: compare with what it does hold.
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "name", "phone")}},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in limits (apps/identity/login_limits.py): failed attempts per window, counted per client address, per
+# (account, address), and per account from addresses that never signed in to it.
+LOGIN_LIMIT_WINDOW = env_int("LOGIN_LIMIT_WINDOW", 900)
+LOGIN_LIMIT_PER_ADDRESS = env_int("LOGIN_LIMIT_PER_ADDRESS", 30)
+LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS = env_int("LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", 10)
+LOGIN_LIMIT_PER_ACCOUNT = env_int("LOGIN_LIMIT_PER_ACCOUNT", 10)
+# API sign-ins: a short-lived access token, renewed with single-use refresh tokens until the sign-in ends.
+CITYCODE_ACCESS_TOKEN_MINUTES = env_int("CITYCODE_ACCESS_TOKEN_MINUTES", 30)
+CITYCODE_REFRESH_TOKEN_DAYS = env_int("CITYCODE_REFRESH_TOKEN_DAYS", 30)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -187,7 +215,6 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "login": env_str("LOGIN_RATE", "10/min"),
         "register": env_str("REGISTER_RATE", "20/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -24,6 +24,7 @@ def _production_env(**overrides) -> dict[str, str]:
             "CITYCODE_KEY_ENCRYPTION_KEY": secrets.token_urlsafe(32),
             "ALLOWED_HOSTS": "citycode.example,www.citycode.example",
             "DATABASE_URL": "postgres://citycode@127.0.0.1:1/citycode",  # never touched by `check`
+            "CITYCODE_REALNAME_REGISTRY_STRICT": "true",
         }
     )
     env.update(overrides)

@@ -15,10 +15,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed bearer token header."), code="bad_token")
-        user = selectors.citizen_by_token(plain=parts[1].decode(errors="replace"))
-        if user is None:
+        token = selectors.auth_token_by_plain(plain=parts[1].decode(errors="replace"))
+        if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."), code="bad_token")
-        return user, None
+        from . import services  # here, not at import: services -> citycode.errors -> rest_framework.views -> us
+
+        services.auth_token_touch(token=token)  # "last used" on the citizen's list of sign-ins
+        return token.user, token  # request.auth is the sign-in, so log-out can end exactly this one
 
     def authenticate_header(self, request):
         return self.keyword

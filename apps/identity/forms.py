@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,9 +23,5 @@ class RegistrationForm(forms.Form):
         label=_("User name"), regex=r"^[A-Za-z0-9_.-]{3,40}$", max_length=40,
         help_text=_("3–40 letters, digits, dots, dashes or underscores."),
     )
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, min_length=8)
-
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        validate_password(password)
-        return password
+    # Checked against the user's name, user name and phone by the service.
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, min_length=8, max_length=128)

@@ -84,6 +84,21 @@ def keyed_hash(number: str) -> str:
     ).hexdigest()
 
 
+# What the masked form keeps, and why so little. The birth date is stored in plain text (age rules need the
+# day: PIPL's under-14 line, the guardian and carer rules), so the mask must hide everything else that
+# would complete the number. Keeping the province (2 digits) and the check character (1) leaves an attacker
+# who reads every plaintext column (name, phone, birth date, mask) with: the county part of the region
+# (GB/T 2260 lists about 16 to 200 county codes per province, more counting retired codes) times 1,000
+# sequence numbers, of which the known check character passes one in eleven: about 1,500 candidates in the
+# smallest province (16 districts) and 9,000 to 18,000 in a typical one. None can be confirmed offline: the
+# only stored function of the number is the keyed hash, whose key is not in the database, and registration
+# answers the same whether a number exists or not. The old form (6 + 4 characters) plus the birth date left
+# exactly one candidate.
+MASK_KEEP_HEAD = 2
+MASK_KEEP_TAIL = 1
+
+
 def mask(number: str) -> str:
-    """330106********1234: region kept, birth date and sequence hidden."""
-    return f"{number[:6]}{'*' * 8}{number[14:]}"
+    """33***************4: province and check character kept; region, birth date and sequence hidden."""
+    hidden = len(number) - MASK_KEEP_HEAD - MASK_KEEP_TAIL
+    return f"{number[:MASK_KEEP_HEAD]}{'*' * hidden}{number[-MASK_KEEP_TAIL:]}"

@@ -35,9 +35,20 @@ class Citizen(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    # real_name_method of a registration that passed on the ID number's checksum alone (no registry checked it).
+    CHECKSUM_ONLY = "checksum"
+
     @property
     def is_real_name_verified(self) -> bool:
-        return self.real_name_verified_at is not None
+        """Verified against a registry: a checksum anyone can compute proves nothing about the name."""
+        return self.real_name_verified_at is not None and self.real_name_method != self.CHECKSUM_ONLY
+
+    @property
+    def real_name_status(self) -> str:
+        """`verified` (a registry confirmed name and number), `not_registry_verified`, or `unverified` (staff)."""
+        if self.real_name_verified_at is None:
+            return "unverified"
+        return "verified" if self.is_real_name_verified else "not_registry_verified"
 
     def age_on(self, day: dt.date) -> int | None:
         if self.birth_date is None:
@@ -169,12 +180,20 @@ class ApiClient(models.Model):
 
 
 class AuthToken(models.Model):
-    """A citizen's bearer token. Only the SHA-256 of the token is stored."""
+    """One sign-in of a citizen through the API (a "session" to them): its current short-lived access token and
+    a family of single-use refresh tokens. Only SHA-256 digests of either are stored.
+
+    `expires_at` ends the current access token; `refresh_expires_at` ends the whole sign-in.
+    """
 
     user = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="auth_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("sign-in token")
@@ -182,3 +201,20 @@ class AuthToken(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.key_hash[:8]} of {self.user_id}"
+
+
+class RefreshToken(models.Model):
+    """A single-use refresh token of a sign-in. Kept after use: presenting a used one again means it was
+    stolen (or the client is confused), and the whole sign-in is revoked."""
+
+    session = models.ForeignKey(AuthToken, on_delete=models.CASCADE, related_name="refresh_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refresh token")
+        verbose_name_plural = _("refresh tokens")
+
+    def __str__(self) -> str:
+        return f"refresh {self.key_hash[:8]} of session {self.session_id}"

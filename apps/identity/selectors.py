@@ -3,22 +3,38 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import credentials, idnumbers
 from .models import ApiClient, AuthToken, Citizen, Membership, Organization
 
 
-def citizen_by_token(*, plain: str) -> Citizen | None:
+def auth_token_by_plain(*, plain: str) -> AuthToken | None:
+    """The live sign-in whose current access token this is, or None (unknown, expired, revoked, inactive)."""
     token = (
         AuthToken.objects.select_related("user")
-        .filter(key_hash=credentials.digest(plain), expires_at__gt=timezone.now())
+        .filter(key_hash=credentials.digest(plain), expires_at__gt=timezone.now(), revoked_at__isnull=True)
         .first()
     )
     if token is None or not token.user.is_active:
         return None
-    return token.user
+    return token
+
+
+def citizen_by_token(*, plain: str) -> Citizen | None:
+    token = auth_token_by_plain(plain=plain)
+    return token.user if token is not None else None
+
+
+def auth_sessions_for(*, citizen: Citizen) -> QuerySet[AuthToken]:
+    """The citizen's live API sign-ins: not revoked, and still renewable (or, for old rows, still valid)."""
+    now = timezone.now()
+    return (
+        AuthToken.objects.filter(user=citizen, revoked_at__isnull=True)
+        .filter(Q(refresh_expires_at__gt=now) | Q(refresh_expires_at__isnull=True, expires_at__gt=now))
+        .order_by("-created_at")
+    )
 
 
 def api_client_by_key(*, plain: str) -> ApiClient | None:
@@ -76,7 +92,8 @@ def citizen_export(*, citizen: Citizen) -> dict[str, Any]:
             for m in memberships_for(user=citizen)
         ],
         "auth_tokens": [
-            {"created_at": _iso(t.created_at), "expires_at": _iso(t.expires_at)}
+            {"created_at": _iso(t.created_at), "expires_at": _iso(t.refresh_expires_at or t.expires_at),
+             "last_used_at": _iso(t.last_used_at), "user_agent": t.user_agent, "revoked_at": _iso(t.revoked_at)}
             for t in AuthToken.objects.filter(user=citizen).order_by("created_at")
         ],
         # API clients belong to organizations, never to a person: a citizen holds none.

@@ -9,19 +9,6 @@ def _digest(ident: str) -> str:
     return hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-class LoginThrottle(SimpleRateThrottle):
-    """Limits sign-in attempts per client address and per account name, for the API and the page alike."""
-
-    scope = "login"
-
-    def get_cache_key(self, request, view):
-        login = ""
-        data = getattr(request, "data", None) or getattr(request, "POST", {})
-        if hasattr(data, "get"):
-            login = str(data.get("username") or "").strip().lower()
-        return self.cache_format % {"scope": self.scope, "ident": _digest(f"{self.get_ident(request)}:{login}")}
-
-
 class RegisterThrottle(SimpleRateThrottle):
     scope = "register"
 

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,7 +10,8 @@ from citycode.errors import DomainError
 
 from . import selectors, services
 from .forms import RegistrationForm
-from .throttles import LoginThrottle, RegisterThrottle
+from .login_limits import LoginLimited
+from .throttles import RegisterThrottle
 
 
 class LoginView(auth_views.LoginView):
@@ -19,11 +19,13 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        if not LoginThrottle().allow_request(request, self):
-            form = self.get_form()
-            form.add_error(None, _("Too many attempts. Wait a minute and try again."))
+        form = self.get_form()
+        try:
+            valid = form.is_valid()  # authenticates, within the sign-in limits
+        except LoginLimited:
+            form.add_error(None, _("Too many attempts. Wait a while and try again."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
+        return self.form_valid(form) if valid else self.form_invalid(form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,16 +39,17 @@ def register(request):
         return render(request, "identity/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
-            citizen = services.citizen_register(**form.cleaned_data)
+            services.citizen_register_blind(**form.cleaned_data)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            login(request, citizen, backend="apps.identity.backends.UsernameOrPhoneBackend")
-            messages.success(request, _("Welcome, %(name)s. Your real name is verified.") % {"name": citizen.name})
-            return redirect("home")
+            # Created or refused, the page answers alike and signs nobody in: either would tell a caller
+            # whether the number or phone is registered (finding 2). Signing in is how the owner finds out.
+            messages.info(request, services.registration_answer())
+            return redirect("login")
     return render(request, "identity/register.html", {"form": form}, status=400 if form.errors else 200)
 
 

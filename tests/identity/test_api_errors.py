@@ -4,7 +4,7 @@ import pytest
 from django.contrib.staticfiles import finders
 
 from apps.identity import services
-from tests.conftest import PASSWORD, valid_id_number
+from tests.conftest import valid_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +44,6 @@ def test_every_api_error_has_the_same_shape(api, make_citizen, make_org):
     # 405
     _assert_error_shape(api.get("/api/v1/auth/token"), 405, "method_not_allowed")
     _assert_error_shape(api.delete("/api/v1/citizens"), 405, "method_not_allowed")
-    # 409
-    body = {"name": "王", "id_number": valid_id_number(sequence="808"), "phone": "13700000000", "password": PASSWORD}
-    _assert_error_shape(api.post("/api/v1/citizens", body, format="json"), 409, "already_registered")
     # 415
     _assert_error_shape(api.post("/api/v1/auth/token", "x", content_type="text/plain"), 415, "unsupported_media_type")
     # 429

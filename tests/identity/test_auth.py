@@ -189,7 +189,7 @@ def test_malformed_or_unknown_bearer_headers_are_401(api, header):
 # --- login rate limit -------------------------------------------------------------------------------------
 
 
-def test_the_eleventh_api_login_in_a_minute_is_429_throttled(api, make_citizen):
+def test_the_eleventh_api_login_in_a_window_is_429_throttled(api, make_citizen, settings):
     make_citizen(username="wang")
     # Given ten failed attempts
     for _ in range(10):
@@ -201,11 +201,11 @@ def test_the_eleventh_api_login_in_a_minute_is_429_throttled(api, make_citizen):
     assert response.status_code == 429
     error = response.json()["error"]
     assert error["code"] == "throttled"
-    assert 0 < error["retry_after"] <= 60
+    assert 0 < error["retry_after"] <= settings.LOGIN_LIMIT_WINDOW
     assert int(response["Retry-After"]) > 0
 
 
-def test_the_eleventh_page_login_in_a_minute_is_429(client, make_citizen):
+def test_the_eleventh_page_login_in_a_window_is_429(client, make_citizen):
     make_citizen(username="wang")
     for _ in range(10):
         response = client.post("/login/", {"username": "wang", "password": "guess"})

@@ -45,7 +45,7 @@ def test_the_standards_example_decodes_to_its_published_parts():
     assert resident.region == "110105"  # Beijing, Chaoyang
     assert resident.birth_date == dt.date(1949, 12, 31)
     assert resident.sex == "F"  # sequence 002 is even
-    assert resident.masked == "110105********002X"
+    assert resident.masked == "11***************X"
 
 
 def test_check_character_follows_iso_7064_mod_11_2_by_hand():
@@ -141,8 +141,8 @@ def test_a_transposition_of_two_digits_is_caught():
     assert _code_of(swapped) == "id_checksum"
 
 
-def test_mask_keeps_region_and_last_four_only():
-    assert idnumbers.mask("330106199003071236") == "330106********1236"
+def test_mask_keeps_province_and_check_character_only():
+    assert idnumbers.mask("330106199003071236") == "33***************6"
 
 
 def test_keyed_hash_depends_on_the_key(settings):

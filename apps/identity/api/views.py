@@ -1,4 +1,4 @@
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, logout
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -9,9 +9,19 @@ from rest_framework.views import APIView
 from citycode.errors import DomainError
 
 from .. import selectors, services
+from ..models import AuthToken
 from ..permissions import IsApiClient, IsCitizen
-from ..throttles import LoginThrottle, RegisterThrottle
-from .serializers import ApiClientOutput, CitizenOutput, MeOutput, RegisterInput, TokenInput, TokenOutput
+from ..throttles import RegisterThrottle
+from .serializers import (
+    ApiClientOutput,
+    MeOutput,
+    RefreshInput,
+    RegisterInput,
+    RegisterOutput,
+    SessionOutput,
+    TokenInput,
+    TokenOutput,
+)
 
 
 class CitizenRegisterApi(APIView):
@@ -22,35 +32,48 @@ class CitizenRegisterApi(APIView):
     @extend_schema(
         request=RegisterInput,
         responses={
-            201: CitizenOutput,
-            400: OpenApiResponse(description="Invalid input; `error.fields` names each field and code."),
-            409: OpenApiResponse(description="ID number or account already registered."),
+            202: RegisterOutput,
+            400: OpenApiResponse(description="Malformed input; `error.fields` names each field and code."),
         },
         tags=["identity"],
         summary="Register a citizen under their real name",
+        description=(
+            "Answers 202 with the same body whether the account was created or the details could not be "
+            "registered (name and number do not match the registry, the number or the phone is already "
+            "registered): telling these apart would say which numbers exist. Sign in to find out; the owner "
+            "of a number registered by someone else goes to a service desk with their ID card."
+        ),
     )
     def post(self, request):
         data = RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        citizen = services.citizen_register(
+        services.citizen_register_blind(
             username=fields.get("username", ""),
             name=fields["name"],
             id_number=fields["id_number"],
             phone=fields["phone"],
             password=fields["password"],
         )
-        return Response(CitizenOutput(citizen).data, status=status.HTTP_201_CREATED)
+        return Response(
+            RegisterOutput({"status": "submitted", "message": services.registration_answer()}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class TokenObtainApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [LoginThrottle]
+    # Sign-in limits live in the authentication backend, shared with the page and the admin log-in.
+    throttle_classes: list = []
 
     @extend_schema(
         request=TokenInput,
-        responses={200: TokenOutput, 400: OpenApiResponse(description="Wrong credentials.")},
+        responses={
+            200: TokenOutput,
+            400: OpenApiResponse(description="Wrong credentials."),
+            429: OpenApiResponse(description="Too many failed attempts (per address, account or both)."),
+        },
         tags=["identity"],
         summary="Exchange user name (or phone) and password for a bearer token",
     )
@@ -62,10 +85,81 @@ class TokenObtainApi(APIView):
         )
         if user is None:
             raise DomainError("invalid_credentials", _("Wrong user name or password."))
-        token, plain = services.auth_token_issue(user=user)
-        return Response(
-            TokenOutput({"token": plain, "token_type": "Bearer", "expires_at": token.expires_at}).data
-        )
+        issued = services.auth_session_start(user=user, user_agent=_user_agent(request))
+        return Response(TokenOutput(_token_body(issued)).data)
+
+
+def _user_agent(request) -> str:
+    return str(request.META.get("HTTP_USER_AGENT", ""))[:200]
+
+
+def _token_body(issued: services.IssuedTokens) -> dict:
+    return {
+        "token": issued.access,
+        "token_type": "Bearer",
+        "expires_at": issued.session.expires_at,
+        "refresh_token": issued.refresh,
+        "refresh_expires_at": issued.refresh_expires_at,
+    }
+
+
+class TokenRefreshApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=RefreshInput,
+        responses={
+            200: TokenOutput,
+            401: OpenApiResponse(description="`invalid_refresh_token`, or `refresh_token_reused`: a refresh token "
+                                             "used twice ends the whole sign-in."),
+        },
+        tags=["identity"],
+        summary="Exchange a refresh token (single use) for a new access and refresh token",
+    )
+    def post(self, request):
+        data = RefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = services.auth_token_refresh(refresh=data.validated_data["refresh_token"],
+                                             user_agent=_user_agent(request))
+        return Response(TokenOutput(_token_body(issued)).data)
+
+
+class LogoutApi(APIView):
+    """Ends the sign-in whose bearer token made this request (a browser session ends its session)."""
+
+    permission_classes = [IsCitizen]
+
+    @extend_schema(request=None, responses={204: None}, tags=["identity"], summary="Sign out: revoke this token")
+    def post(self, request):
+        if isinstance(request.auth, AuthToken):
+            services.auth_token_revoke(token=request.auth)
+        else:
+            logout(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionListApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(responses={200: SessionOutput(many=True)}, tags=["identity"],
+                   summary="My live API sign-ins (created, last used, client), never their tokens")
+    def get(self, request):
+        current = request.auth.pk if isinstance(request.auth, AuthToken) else None
+        sessions = list(selectors.auth_sessions_for(citizen=request.user))
+        for session in sessions:
+            session.current = session.pk == current
+        return Response(SessionOutput(sessions, many=True).data)
+
+
+class SessionRevokeApi(APIView):
+    permission_classes = [IsCitizen]
+
+    @extend_schema(responses={204: None, 404: OpenApiResponse(description="No such sign-in of yours.")},
+                   tags=["identity"], summary="End one of my sign-ins")
+    def delete(self, request, session_id: int):
+        services.auth_session_revoke(citizen=request.user, session_id=session_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):
