@@ -156,7 +156,7 @@ class MyExportApi(APIView):
 class MyActingForApi(APIView):
     permission_classes = [IsCitizen]
 
-    class OutputSerializer(serializers.Serializer):
+    class ActingForOutput(serializers.Serializer):
         representation_id = serializers.IntegerField(source="pk")
         citizen_id = serializers.IntegerField(source="represented.pk")
         username = serializers.CharField(source="represented.username")
@@ -166,7 +166,7 @@ class MyActingForApi(APIView):
         valid_until = serializers.DateTimeField()
         consents = s.ConsentOutput(many=True, source="represented_consents")
 
-    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["consent"],
+    @extend_schema(responses={200: ActingForOutput(many=True)}, tags=["consent"],
                    summary="People I act for (as guardian or carer), with their consents")
     def get(self, request):
         rows = []
@@ -174,13 +174,13 @@ class MyActingForApi(APIView):
             representation.represented_consents = selectors.consents_for(
                 citizen=representation.represented).order_by("-given_at")
             rows.append(representation)
-        return Response(self.OutputSerializer(rows, many=True).data)
+        return Response(self.ActingForOutput(rows, many=True).data)
 
 
 class MyRepresentativesApi(APIView):
     permission_classes = [IsCitizen]
 
-    class OutputSerializer(serializers.Serializer):
+    class RepresentativeOutput(serializers.Serializer):
         representation_id = serializers.IntegerField(source="pk")
         username = serializers.CharField(source="representative.username")
         name = serializers.CharField(source="representative.name")
@@ -193,23 +193,23 @@ class MyRepresentativesApi(APIView):
         def get_can_end(self, representation) -> bool:
             return representation.kind == representation.Kind.CARER
 
-    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["consent"],
+    @extend_schema(responses={200: RepresentativeOutput(many=True)}, tags=["consent"],
                    summary="Who may act for me (guardians, carers)")
     def get(self, request):
         rows = selectors.representatives_of(represented=request.user).order_by("pk")
-        return Response(self.OutputSerializer(rows, many=True).data)
+        return Response(self.RepresentativeOutput(rows, many=True).data)
 
 
 class MyRepresentationEndApi(APIView):
     permission_classes = [IsCitizen]
 
-    class OutputSerializer(serializers.Serializer):
+    class RepresentationEndedOutput(serializers.Serializer):
         id = serializers.IntegerField()
         kind = serializers.CharField()
         valid_until = serializers.DateTimeField()
         revoked_at = serializers.DateTimeField(allow_null=True)
 
-    @extend_schema(request=None, responses={200: OutputSerializer,
+    @extend_schema(request=None, responses={200: RepresentationEndedOutput,
                                             403: OpenApiResponse(description="guardian_not_endable"),
                                             404: OpenApiResponse(description="not_found")},
                    tags=["consent"],
@@ -220,7 +220,7 @@ class MyRepresentationEndApi(APIView):
         if representation is None:
             raise NotFound("not_found", _("No such representation."))
         representation = services.representation_end(representation=representation, by=request.user)
-        return Response(self.OutputSerializer(representation).data)
+        return Response(self.RepresentationEndedOutput(representation).data)
 
 
 # -- data bureau (API key with scope consent.admin) ----------------------------------------------------------
