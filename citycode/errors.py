@@ -7,6 +7,7 @@ Every API error body is::
 `fields` is present only for validation errors.
 """
 
+import functools
 import logging
 from typing import Any
 
@@ -86,13 +87,50 @@ def _field_errors(detail: Any) -> dict[str, Any]:
     return result
 
 
+def _first_field(constraint: Any) -> str | None:
+    """The field a model constraint is about: a unique constraint's last field (the one that collides), or the
+    first field a check constraint's condition names (``ends_at`` in ``Q(ends_at__gt=F("starts_at"))``)."""
+    fields = getattr(constraint, "fields", ())
+    if fields:
+        return fields[-1]
+    pending = [getattr(constraint, "condition", None)]
+    while pending:
+        node = pending.pop(0)
+        for child in getattr(node, "children", ()):
+            if isinstance(child, tuple):
+                return child[0].split("__", 1)[0]
+            pending.append(child)
+    return None
+
+
+@functools.cache
+def _constraint_fields() -> dict[str, str]:
+    from django.apps import apps
+
+    return {
+        constraint.violation_error_code: field
+        for model in apps.get_models()
+        for constraint in model._meta.constraints
+        if constraint.violation_error_code and (field := _first_field(constraint))
+    }
+
+
+def constraint_field(code: str) -> str | None:
+    """The field a model constraint's ``violation_error_code`` concerns. Django reports a violated check
+    constraint as a non-field error; the reader needs to know which field to correct."""
+    return _constraint_fields().get(code)
+
+
 def django_validation_fields(exc: DjangoValidationError) -> dict[str, list[dict[str, str]]]:
-    """{field: [{code, message}]} from a Django ValidationError, keeping each error's code."""
+    """{field: [{code, message}]} from a Django ValidationError, keeping each error's code; a model constraint's
+    error goes to the field it concerns."""
     groups = exc.error_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.error_list}
     fields: dict[str, list[dict[str, str]]] = {}
     for field, errors in groups.items():
-        name = "non_field_errors" if field == "__all__" else field
         for error in errors:
+            name = field
+            if field in ("__all__", "non_field_errors"):
+                name = (error.code and constraint_field(error.code)) or "non_field_errors"
             for message in error.messages if hasattr(error, "messages") else [str(error)]:
                 fields.setdefault(name, []).append({"code": error.code or "invalid", "message": message})
     return fields

@@ -33,8 +33,12 @@ class IssuerKey(models.Model):
         verbose_name = _("issuer key")
         verbose_name_plural = _("issuer keys")
         constraints = [
-            models.UniqueConstraint(fields=["issuer"], condition=Q(status="active"), name="codes_one_active_key"),
-            models.CheckConstraint(condition=Q(not_before__lt=models.F("not_after")), name="codes_key_validity"),
+            models.UniqueConstraint(fields=["issuer"], condition=Q(status="active"), name="codes_one_active_key",
+                violation_error_code="issuer_key_already_active",
+                violation_error_message=_("This issuer already has an active signing key.")),
+            models.CheckConstraint(condition=Q(not_before__lt=models.F("not_after")), name="codes_key_validity",
+                violation_error_code="key_validity_reversed",
+                violation_error_message=_("The key's validity must end after it starts.")),
         ]
 
     def __str__(self) -> str:
@@ -61,7 +65,9 @@ class PeerKey(models.Model):
     class Meta:
         verbose_name = _("peer city key")
         verbose_name_plural = _("peer city keys")
-        constraints = [models.UniqueConstraint(fields=["issuer", "kid"], name="codes_peer_key_unique")]
+        constraints = [models.UniqueConstraint(fields=["issuer", "kid"], name="codes_peer_key_unique",
+            violation_error_code="peer_key_exists",
+            violation_error_message=_("This key of the peer city is already in the trust list."))]
 
     def __str__(self) -> str:
         return f"{self.issuer}/{self.kid}"
@@ -101,9 +107,15 @@ class Subject(models.Model):
         verbose_name = _("code subject")
         verbose_name_plural = _("code subjects")
         constraints = [
-            models.UniqueConstraint(fields=["code_type", "sub"], name="codes_subject_sub_unique"),
-            models.UniqueConstraint(fields=["code_type", "citizen"], name="codes_subject_citizen_unique"),
-            models.UniqueConstraint(fields=["code_type", "status_index"], name="codes_subject_index_unique"),
+            models.UniqueConstraint(fields=["code_type", "sub"], name="codes_subject_sub_unique",
+                violation_error_code="pseudonym_taken",
+                violation_error_message=_("This pseudonym is already in use for this code type.")),
+            models.UniqueConstraint(fields=["code_type", "citizen"], name="codes_subject_citizen_unique",
+                violation_error_code="subject_exists",
+                violation_error_message=_("This citizen already has a pseudonym for this code type.")),
+            models.UniqueConstraint(fields=["code_type", "status_index"], name="codes_subject_index_unique",
+                violation_error_code="status_index_taken",
+                violation_error_message=_("This position in the status list is already in use for this code type.")),
         ]
 
     def __str__(self) -> str:

@@ -28,6 +28,9 @@ What a code type declares and implements:
   supply to a verifier, once the consent gate has allowed them.
 - ``present(verified=, citizen=, categories=)``: the values a verifier sees for a scanned token of this
   type; by default every allowed category is collected from whichever code type provides it.
+- ``export(citizen)`` and ``export_covers``: everything the code type's app holds about the citizen, for
+  their data export (PIPL Art 45), and which citizen references (``"app.Model.field"``) that covers. A test
+  walks every model that references a citizen and fails for one that no export section covers.
 """
 
 from __future__ import annotations
@@ -107,6 +110,9 @@ class CodeType:
     categories: ClassVar[tuple[CategorySpec, ...]] = ()
     purposes: ClassVar[tuple[PurposeSpec, ...]] = ()
     provides: ClassVar[frozenset[str]] = frozenset()
+    #: The citizen references (``"app.Model.field"``, e.g. ``"talent.TalentCertification.citizen"``) whose
+    #: rows ``export()`` returns; the export completeness test checks every model against these.
+    export_covers: ClassVar[tuple[str, ...]] = ()
 
     # -- what a plugin implements -------------------------------------------------------------------------
 
@@ -117,6 +123,11 @@ class CodeType:
     def provide(self, *, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:
         """Values of the requested categories (a subset of ``provides``) for a verifier. Nothing else."""
         return {}
+
+    def export(self, citizen: Any) -> Any:
+        """Everything this code type's app holds about the citizen, JSON-ready, history included, for the
+        citizen's own export; ``None`` when it keeps nothing of its own. Never a secret."""
+        return None
 
     def present(self, *, verified: Any, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:
         """What a verifier sees for a scanned token of this type, limited to ``categories`` (already allowed
@@ -150,6 +161,8 @@ class CodeType:
             raise ImproperlyConfigured(f"Code type {self.key!r} must implement claims_for().")
         if self.provides and type(self).provide is CodeType.provide:
             raise ImproperlyConfigured(f"Code type {self.key!r} declares `provides` but no provide().")
+        if self.export_covers and type(self).export is CodeType.export:
+            raise ImproperlyConfigured(f"Code type {self.key!r} declares `export_covers` but no export().")
         for category in self.categories:
             if not isinstance(category, CategorySpec) or not (category.label_zh and category.label_en):
                 raise ImproperlyConfigured(f"Code type {self.key!r}: categories must be CategorySpec with labels.")

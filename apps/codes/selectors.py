@@ -43,6 +43,20 @@ def subject_for(*, citizen: Any, code_type: str) -> Subject | None:
     return Subject.objects.filter(code_type=code_type, citizen=citizen).first()
 
 
+def subjects_with_status_for(*, citizen: Any) -> list[tuple[Subject, bool]]:
+    """Each of the citizen's code subjects with its status-list entry (True: revoked), for their export."""
+    subjects = list(Subject.objects.filter(citizen=citizen).order_by("code_type"))
+    bits = dict(StatusList.objects.filter(code_type__in={s.code_type for s in subjects})
+                .values_list("code_type", "bits"))
+
+    def revoked(subject: Subject) -> bool:
+        data = bytes(bits.get(subject.code_type) or b"")
+        byte = subject.status_index >> 3
+        return byte < len(data) and bool(data[byte] & (1 << (subject.status_index & 7)))
+
+    return [(subject, revoked(subject)) for subject in subjects]
+
+
 def _epoch(moment: dt.datetime) -> int:
     return int(moment.timestamp())
 

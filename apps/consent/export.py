@@ -1,33 +1,92 @@
-"""The citizen's data export (PIPL Art 45): identity, consents, access log — and a hook for later apps.
+"""The citizen's data export (PIPL Art 45): everything citycode holds about them, complete by construction.
 
-An app adds its part by registering a provider in its AppConfig.ready()::
+Each part of the export is a *section* in one registry. Core sections are registered below; a code-type
+plugin contributes through its ``CodeType.export()`` (the plugin API), collected under ``code_types``. Every
+section says which citizen references (``"app.Model.field"``) it carries in ``covers``;
+``tests/consent/test_export_complete.py`` walks every model that references a citizen and fails for one that
+is neither covered nor listed in :data:`DELIBERATELY_EXCLUDED` with the reason. An app that adds such a model
+registers a section from its AppConfig.ready()::
 
     from apps.consent.export import register_export_section
-    register_export_section("transit", lambda citizen: {...JSON-serializable...})
-
-Providers receive the citizen and return JSON-serializable data; names are unique.
+    register_export_section("transit", lambda citizen: {...JSON...}, covers=("transit.RideAccount.citizen",),
+                            title=gettext_lazy("Ride accounts"))
 """
 
-from collections.abc import Callable
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+from apps.identity import selectors as identity_selectors
 from apps.identity.models import Citizen
 
 from . import chain, selectors
+from .models import AccessGrant, Consent, Representation
 
 ExportProvider = Callable[[Citizen], Any]
-_sections: dict[str, ExportProvider] = {}
-CORE_SECTIONS = ("profile", "consents", "access_log")
 
 
-def register_export_section(name: str, provider: ExportProvider) -> None:
-    if name in _sections or name in CORE_SECTIONS:
+@dataclass(frozen=True)
+class ExportSection:
+    name: str
+    provider: ExportProvider
+    covers: tuple[str, ...]
+    title: Any
+
+
+_sections: dict[str, ExportSection] = {}
+
+# Citizen references that are not exported, each with the reason. Adding one here is a decision to defend.
+DELIBERATELY_EXCLUDED: dict[str, str] = {
+    "identity.RefreshToken.session": "a refresh token is a secret (its hash is what a thief would need); the sign-in "
+                                      "it renews is exported under sign_in_tokens with its dates",
+    "consent.ChainHead.citizen": "the tip of the citizen's access-log hash chain: its hash is the newest "
+                                 "access_log row's hash, and its anchor only marks rows deleted after retention",
+    "admin.LogEntry.user": "Django admin's record of edits a staff member made; its object_repr describes other "
+                           "people's records, which the staff member's export must not disclose",
+    "guardian.UserObjectPermission.user": "object permissions derived from the staff memberships "
+                                          "(identity.permissions sets them from the role exported there)",
+}
+# Columns of the citizen's own row that are not exported, with the reason.
+CITIZEN_FIELDS_EXCLUDED: dict[str, str] = {
+    "id": "an internal row number",
+    "password": "a salted hash of the password: a secret that serves only to check it",
+    "id_hash": "a keyed hash of the ID number, the city's matching key for departments' lists: a secret",
+}
+
+
+def register_export_section(name: str, provider: ExportProvider, *, covers: Iterable[str] = (),
+                            title: Any = None) -> None:
+    """Add a section to every citizen's export. ``provider(citizen)`` returns JSON-ready data; ``covers``
+    names the citizen references (``"app.Model.field"``) whose rows it carries."""
+    if name in _sections or name == "code_types":
         raise ValueError(f"export section {name!r} is already registered")
-    _sections[name] = provider
+    _sections[name] = ExportSection(name=name, provider=provider, covers=tuple(covers), title=title or name)
 
 
 def unregister_export_section(name: str) -> None:
     _sections.pop(name, None)
+
+
+def sections() -> list[ExportSection]:
+    return list(_sections.values())
+
+
+def covered_references() -> dict[str, str]:
+    """Every citizen reference some section exports, with the section (or code type) that does."""
+    from apps.codes.plugin_api import registry
+
+    covered = {ref: section.name for section in _sections.values() for ref in section.covers}
+    for code_type in registry.all():
+        covered.update({ref: f"code_types.{code_type.key}" for ref in code_type.export_covers})
+    return covered
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 def consent_as_dict(consent) -> dict:
@@ -41,8 +100,8 @@ def consent_as_dict(consent) -> dict:
         "status": consent.status,
         "given_at": consent.given_at.isoformat(),
         "given_by": consent.given_by_label,
-        "expires_at": consent.expires_at.isoformat() if consent.expires_at else None,
-        "withdrawn_at": consent.withdrawn_at.isoformat() if consent.withdrawn_at else None,
+        "expires_at": _iso(consent.expires_at),
+        "withdrawn_at": _iso(consent.withdrawn_at),
         "withdrawn_by": consent.withdrawn_by_label or None,
         "receipt": consent.receipt,
     }
@@ -56,20 +115,134 @@ def log_row_as_dict(row) -> dict:
     return {"seq": row.seq, **content, "hash": row.hash}
 
 
-def export_for(*, citizen: Citizen) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "profile": {
-            "username": citizen.username,
-            "name": citizen.name,
-            "id_masked": citizen.id_masked,
-            "phone": citizen.phone,
-            "birth_date": citizen.birth_date.isoformat() if citizen.birth_date else None,
-            "real_name_verified": citizen.is_real_name_verified,
-            "date_joined": citizen.date_joined.isoformat(),
-        },
-        "consents": [consent_as_dict(c) for c in selectors.consents_for(citizen=citizen)],
-        "access_log": [log_row_as_dict(r) for r in selectors.access_log_for(citizen=citizen)],
+# -- core sections ----------------------------------------------------------------------------------------
+
+
+def _profile(citizen: Citizen) -> dict[str, Any]:
+    citizen = Citizen.objects.get(pk=citizen.pk)  # the stored row, not a request's copy
+    return {
+        "username": citizen.username,
+        "name": citizen.name,
+        "id_masked": citizen.id_masked,
+        "birth_date": _iso(citizen.birth_date),
+        "phone": citizen.phone,
+        "email": citizen.email or None,
+        "is_minor": citizen.is_minor,
+        "real_name_verified": citizen.is_real_name_verified,
+        "real_name_verification": {"verified_at": _iso(citizen.real_name_verified_at),
+                                   "method": citizen.real_name_method or None},
+        "date_joined": _iso(citizen.date_joined),
+        "last_login": _iso(citizen.last_login),
+        "account": {"is_active": citizen.is_active, "is_staff": citizen.is_staff,
+                    "is_superuser": citizen.is_superuser,
+                    "groups": sorted(citizen.groups.values_list("name", flat=True)),
+                    "permissions": sorted(citizen.user_permissions.values_list("codename", flat=True))},
     }
-    for name, provider in sorted(_sections.items()):
-        data[name] = provider(citizen)
+
+
+#: The citizen's own columns the profile carries (checked against the model by the completeness test).
+PROFILE_FIELDS = ("username", "name", "id_masked", "birth_date", "phone", "email", "real_name_verified_at",
+                  "real_name_method", "date_joined", "last_login", "is_active", "is_staff", "is_superuser",
+                  "groups", "user_permissions")
+
+
+def _representation_as_dict(r: Representation, *, other: Citizen) -> dict[str, Any]:
+    return {"id": r.pk, "kind": r.kind, "person": other.username, "person_name": other.name,
+            "purposes": list(r.purposes), "valid_from": _iso(r.valid_from), "valid_until": _iso(r.valid_until),
+            "revoked_at": _iso(r.revoked_at), "created_at": _iso(r.created_at)}
+
+
+def _representations(citizen: Citizen) -> dict[str, Any]:
+    # Every relationship, ended ones included, in both directions; and what the citizen did for others.
+    held = Representation.objects.filter(representative=citizen).select_related("represented").order_by("pk")
+    of = Representation.objects.filter(represented=citizen).select_related("representative").order_by("pk")
+    for_others = (Consent.objects.filter(given_by=citizen).exclude(citizen=citizen)
+                  .select_related("citizen", "purpose", "organization").order_by("pk"))
+    return {
+        "acting_for": [_representation_as_dict(r, other=r.represented) for r in held],
+        "acted_for_by": [_representation_as_dict(r, other=r.representative) for r in of],
+        "consents_given_for_others": [{"person": c.citizen.username, **consent_as_dict(c)} for c in for_others],
+    }
+
+
+def _consents(citizen: Citizen) -> list[dict]:
+    return [consent_as_dict(c) for c in selectors.consents_for(citizen=citizen).order_by("pk")]
+
+
+def _access_log(citizen: Citizen) -> list[dict]:
+    return [log_row_as_dict(r) for r in selectors.access_log_for(citizen=citizen)]
+
+
+def _memberships(citizen: Citizen) -> list[dict]:
+    return [
+        {"organization": m.organization.slug, "organization_name": m.organization.name, "role": m.role,
+         "since": _iso(m.created_at)}
+        for m in identity_selectors.memberships_for(user=citizen)
+    ]
+
+
+def _sign_in_tokens(citizen: Citizen) -> list[dict]:
+    # Dates only: the stored SHA-256 of a token is what a thief would need to match it.
+    return [{"created_at": _iso(t.created_at), "expires_at": _iso(t.refresh_expires_at or t.expires_at),
+             "last_used_at": _iso(t.last_used_at), "user_agent": t.user_agent, "revoked_at": _iso(t.revoked_at)}
+            for t in identity_selectors.auth_tokens_for(user=citizen)]
+
+
+def _code_subjects(citizen: Citizen) -> list[dict]:
+    from apps.codes import selectors as codes_selectors
+
+    return [
+        {"code_type": subject.code_type, "pseudonym": subject.sub, "status_index": subject.status_index,
+         "revoked": revoked, "since": _iso(subject.created_at)}
+        for subject, revoked in codes_selectors.subjects_with_status_for(citizen=citizen)
+    ]
+
+
+def _grants_approved(citizen: Citizen) -> list[dict]:
+    return [
+        {"organization": g.organization.slug, "purpose": g.purpose.code, "approved_at": _iso(g.created_at),
+         "state": g.state}
+        for g in AccessGrant.objects.filter(approved_by_user=citizen).select_related("organization", "purpose")
+        .order_by("pk")
+    ]
+
+
+register_export_section("profile", _profile, title=_("Profile and real-name verification"))
+register_export_section("consents", _consents, covers=("consent.Consent.citizen",), title=_("My consents"))
+register_export_section(
+    "representations", _representations, title=_("Guardians and carers"),
+    covers=("consent.Representation.representative", "consent.Representation.represented",
+            "consent.Consent.given_by"),
+)
+register_export_section("access_log", _access_log, covers=("consent.AccessLog.citizen",),
+                        title=_("Who read my data"))
+register_export_section("staff_memberships", _memberships, covers=("identity.Membership.user",),
+                        title=_("Staff memberships"))
+register_export_section("sign_in_tokens", _sign_in_tokens, covers=("identity.AuthToken.user",),
+                        title=_("Sign-in tokens"))
+register_export_section("code_subjects", _code_subjects, covers=("codes.Subject.citizen",),
+                        title=_("My codes: pseudonyms and status entries"))
+register_export_section("grants_approved", _grants_approved, covers=("consent.AccessGrant.approved_by_user",),
+                        title=_("Access grants I approved for the data bureau"))
+
+
+def _code_types(citizen: Citizen) -> dict[str, Any]:
+    from apps.codes.plugin_api import registry
+
+    return {code_type.key: code_type.export(citizen) for code_type in registry.all()}
+
+
+def export_for(*, citizen: Citizen) -> dict[str, Any]:
+    data: dict[str, Any] = {name: section.provider(citizen) for name, section in _sections.items()}
+    data["code_types"] = _code_types(citizen)
     return data
+
+
+def export_titles() -> dict[str, Any]:
+    """Each top-level key of the export with its title in the reader's language (for the readable page)."""
+    from apps.codes.plugin_api import registry
+
+    titles = {name: section.title for name, section in _sections.items()}
+    titles["code_types"] = _("Data held by each code")
+    titles.update({f"code_types.{t.key}": t.label() for t in registry.all()})
+    return titles

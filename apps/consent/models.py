@@ -42,11 +42,15 @@ class DataCategory(models.Model):
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"),
                 name="datacategory_code_format",
+                violation_error_code="invalid_category_code",
+                violation_error_message=_("The code must be lower-case words joined by dots, such as “health.colour”."),
             ),
             # The health colour is health data: an epidemic-only category is always sensitive.
             models.CheckConstraint(
                 condition=models.Q(epidemic_only=False) | models.Q(sensitive=True),
                 name="datacategory_epidemic_only_is_sensitive",
+                violation_error_code="epidemic_only_not_sensitive",
+                violation_error_message=_("A category reserved for epidemic control must be marked sensitive."),
             ),
         ]
 
@@ -82,8 +86,12 @@ class Purpose(models.Model):
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"),
                 name="purpose_code_format",
+                violation_error_code="invalid_purpose_code",
+                violation_error_message=_("The code must be lower-case words joined by dots, such as “venue.entry”."),
             ),
-            models.CheckConstraint(condition=models.Q(retention_days__gte=1), name="purpose_retention_positive"),
+            models.CheckConstraint(condition=models.Q(retention_days__gte=1), name="purpose_retention_positive",
+                violation_error_code="retention_too_short",
+                violation_error_message=_("The retention period must be at least one day.")),
         ]
 
     def __str__(self) -> str:
@@ -122,15 +130,21 @@ class AccessGrant(models.Model):
             models.CheckConstraint(
                 condition=models.Q(valid_until__isnull=True) | models.Q(valid_until__gt=models.F("valid_from")),
                 name="grant_period_ordered",
+                violation_error_code="grant_ends_before_start",
+                violation_error_message=_("The end of the grant must be later than its start."),
             ),
             models.CheckConstraint(
                 condition=models.Q(approved_by_user__isnull=False) | models.Q(approved_by_client__isnull=False),
                 name="grant_has_approver",
+                violation_error_code="approver_required",
+                violation_error_message=_("A grant needs the person or system that approved it."),
             ),
             models.CheckConstraint(
                 condition=models.Q(state="active", revoked_at__isnull=True)
                 | models.Q(state="revoked", revoked_at__isnull=False),
                 name="grant_revoked_state_consistent",
+                violation_error_code="revocation_inconsistent",
+                violation_error_message=_("A revoked grant needs its revocation time; an active one has none."),
             ),
         ]
 
@@ -174,10 +188,14 @@ class Representation(models.Model):
         verbose_name_plural = _("representations")
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(representative=models.F("represented")), name="representation_not_self"
+                condition=~models.Q(representative=models.F("represented")), name="representation_not_self",
+                violation_error_code="representation_of_self",
+                violation_error_message=_("A person cannot be their own guardian or carer."),
             ),
             models.CheckConstraint(
-                condition=models.Q(valid_until__gt=models.F("valid_from")), name="representation_period_ordered"
+                condition=models.Q(valid_until__gt=models.F("valid_from")), name="representation_period_ordered",
+                violation_error_code="representation_ends_before_start",
+                violation_error_message=_("The end of the representation must be later than its start."),
             ),
         ]
 
@@ -215,6 +233,8 @@ class Consent(models.Model):
             models.CheckConstraint(
                 condition=models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=models.F("given_at")),
                 name="consent_expiry_after_given",
+                violation_error_code="consent_expires_before_given",
+                violation_error_message=_("The expiry must be later than the time the consent is given."),
             ),
         ]
 
@@ -250,7 +270,9 @@ class Emergency(models.Model):
         verbose_name = _("emergency")
         verbose_name_plural = _("emergencies")
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="emergency_period"),
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="emergency_period",
+                violation_error_code="emergency_ends_before_start",
+                violation_error_message=_("The end of the emergency must be later than its start.")),
         ]
 
     def __str__(self) -> str:
@@ -274,7 +296,9 @@ class ReceiptKey(models.Model):
         verbose_name = _("receipt key")
         verbose_name_plural = _("receipt keys")
         constraints = [
-            models.UniqueConstraint(fields=["state"], condition=models.Q(state="active"), name="one_active_receipt_key")
+            models.UniqueConstraint(fields=["state"], condition=models.Q(state="active"), name="one_active_receipt_key",
+                violation_error_code="receipt_key_already_active",
+                violation_error_message=_("Another receipt key is already active."))
         ]
 
     def __str__(self) -> str:
@@ -347,7 +371,9 @@ class AccessLog(models.Model):
         ordering = ["citizen_id", "seq"]
         verbose_name = _("access-log entry")
         verbose_name_plural = _("access log")
-        constraints = [models.UniqueConstraint(fields=["citizen", "seq"], name="accesslog_chain_position")]
+        constraints = [models.UniqueConstraint(fields=["citizen", "seq"], name="accesslog_chain_position",
+            violation_error_code="chain_position_taken",
+            violation_error_message=_("This position in the access-log chain is already taken."))]
         indexes = [
             models.Index(fields=["purpose", "created_at"], name="accesslog_purpose_time"),
         ]

@@ -2,7 +2,7 @@
 
 import re
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -121,3 +121,40 @@ def actor_display(*, label: str) -> str:
         if match:
             return render(match)
     return label
+
+
+# -- representation, both ways --------------------------------------------------------------------------------
+
+
+def _live(qs: QuerySet[Representation]) -> QuerySet[Representation]:
+    now = timezone.now()
+    return qs.filter(revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)
+
+
+def representatives_of(*, represented: Citizen) -> QuerySet[Representation]:
+    """Who may act for this citizen now (guardians, carers), for the represented person's own eyes."""
+    return _live(Representation.objects.filter(represented=represented)).select_related("representative")
+
+
+def representation_of_party(*, citizen: Citizen, representation_id: int) -> Representation | None:
+    """A live representation in which the citizen is either the representative or the represented."""
+    return (
+        _live(Representation.objects.filter(Q(representative=citizen) | Q(represented=citizen)))
+        .select_related("representative", "represented").filter(pk=representation_id).first()
+    )
+
+
+def represented_person(*, representative: Citizen, citizen_id: int) -> Citizen | None:
+    """The citizen this representative may act for now, or None (a stranger, an ended or expired relationship)."""
+    representation = representations_for(representative=representative).filter(represented_id=citizen_id).first()
+    return representation.represented if representation is not None else None
+
+
+def consent_actionable_by(*, actor: Citizen, consent_id: int) -> Consent | None:
+    """A consent of the actor's own or of someone the actor represents now; the purpose scope of the
+    representation is checked by the service that acts on it."""
+    represented = representations_for(representative=actor).values("represented_id")
+    return (
+        Consent.objects.filter(Q(citizen=actor) | Q(citizen__in=represented))
+        .select_related("citizen", "purpose", "organization", "given_by").filter(pk=consent_id).first()
+    )

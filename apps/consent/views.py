@@ -1,4 +1,5 @@
-"""Citizen pages: "my consents" (give, withdraw, download the receipt) and "who read my data"."""
+"""Citizen pages: "my consents" (give, withdraw, download the receipt), "who read my data", "people I act for"
+and "who acts for me", and the data export."""
 
 import json
 
@@ -14,7 +15,7 @@ from apps.identity import selectors as identity_selectors
 from citycode.errors import DomainError
 from citycode.localized import localized
 
-from . import selectors, services
+from . import export, selectors, services
 from .models import LegalBasis
 
 
@@ -114,3 +115,156 @@ def access_log(request):
         for row in selectors.access_log_for(citizen=request.user)[:200]
     ]
     return render(request, "consent/access_log.html", {"rows": rows})
+
+
+# -- representation, both ways: "people I act for" and "who acts for me" --------------------------------------
+
+
+def _consent_rows(citizen) -> list[dict]:
+    labels = selectors.category_labels()
+    return [
+        {
+            "consent": c,
+            "purpose_label": localized(c.purpose),
+            "status": c.status,
+            "categories": [labels.get(code, code) for code in c.categories],
+        }
+        for c in selectors.consents_for(citizen=citizen).order_by("-given_at")
+    ]
+
+
+def _purposes_in_scope(representation) -> list[dict]:
+    """The purposes a representative may give consent for: the representation's scope (empty = all)."""
+    rows = []
+    for purpose in selectors.purposes_list().exclude(legal_basis=LegalBasis.STATUTORY):
+        if representation.purposes and purpose.code not in representation.purposes:
+            continue
+        categories = list(purpose.categories.all())
+        rows.append({
+            "purpose": purpose,
+            "label": localized(purpose),
+            "organizations": selectors.organizations_granted(purpose=purpose),
+            "ordinary": [(c, localized(c)) for c in categories if not c.sensitive],
+            "sensitive": [(c, localized(c)) for c in categories if c.sensitive],
+        })
+    return rows
+
+
+@login_required
+@require_GET
+def representation_page(request):
+    people = [
+        {"representation": r, "person": r.represented, "consents": _consent_rows(r.represented),
+         "purposes": _purposes_in_scope(r)}
+        for r in selectors.representations_for(representative=request.user).order_by("pk")
+    ]
+    representatives = [
+        {"representation": r, "person": r.representative, "can_end": r.kind == r.Kind.CARER}
+        for r in selectors.representatives_of(represented=request.user).order_by("pk")
+    ]
+    return render(request, "consent/representation.html", {"people": people, "representatives": representatives})
+
+
+@login_required
+@require_POST
+def acting_for_consent_give(request, citizen_id: int):
+    person = selectors.represented_person(representative=request.user, citizen_id=citizen_id)
+    if person is None:
+        raise Http404
+    organization = None
+    slug = request.POST.get("organization") or ""
+    if slug:
+        organization = identity_selectors.organization_by_slug(slug=slug)
+        if organization is None:
+            messages.error(request, _("No such organization."))
+            return redirect("consent-representation")
+    try:
+        services.consent_give(
+            citizen=person,
+            purpose=request.POST.get("purpose", ""),
+            categories=request.POST.getlist("categories"),
+            organization=organization,
+            text_version=int(request.POST["text_version"]) if request.POST.get("text_version", "").isdigit() else None,
+            actor=request.user,
+            sensitive_confirmed=request.POST.get("sensitive_confirmed") == "yes",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Consent given for %(name)s. You or they can withdraw it at any time.")
+                         % {"name": person.name or person.username})
+    return redirect("consent-representation")
+
+
+@login_required
+@require_POST
+def acting_for_consent_withdraw(request, consent_id: int):
+    consent = selectors.consent_actionable_by(actor=request.user, consent_id=consent_id)
+    if consent is None or consent.citizen_id == request.user.pk:
+        raise Http404
+    try:
+        services.consent_withdraw(consent=consent, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Consent withdrawn. It no longer allows any disclosure."))
+    return redirect("consent-representation")
+
+
+@login_required
+@require_POST
+def representation_end(request, representation_id: int):
+    representation = selectors.representation_of_party(citizen=request.user, representation_id=representation_id)
+    if representation is None:
+        raise Http404
+    try:
+        services.representation_end(representation=representation, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The representation has ended."))
+    return redirect("consent-representation")
+
+
+# -- the data export: a page to read and a file to keep ------------------------------------------------------
+
+
+def _readable(value, key: str = "") -> dict:
+    """The export as a tree the page renders recursively: mappings, lists and plain values."""
+    label = key.replace("_", " ")
+    if isinstance(value, dict):
+        return {"kind": "map", "label": label, "items": [_readable(v, str(k)) for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return {"kind": "list", "label": label, "items": [_readable(v) for v in value]}
+    if value is None or value == "":
+        return {"kind": "empty", "label": label}
+    if isinstance(value, bool):
+        return {"kind": "value", "label": label, "value": _("yes") if value else _("no")}
+    return {"kind": "value", "label": label, "value": value}
+
+
+@login_required
+@require_GET
+def export_page(request):
+    data = export.export_for(citizen=request.user)
+    titles = export.export_titles()
+    sections = []
+    for name, value in data.items():
+        if name == "code_types":
+            for key, part in value.items():
+                sections.append({"name": f"code_types-{key}", "title": titles.get(f"code_types.{key}", key),
+                                 "tree": _readable(part)})
+        else:
+            sections.append({"name": name, "title": titles.get(name, name), "tree": _readable(value)})
+    return render(request, "consent/export.html", {"sections": sections})
+
+
+@login_required
+@require_GET
+def export_download(request):
+    body = json.dumps(export.export_for(citizen=request.user), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="citycode-export.json"'
+    return response

@@ -128,7 +128,9 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org")
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org",
+                violation_error_code="already_member",
+                violation_error_message=_("This person is already a member of this organization."))
         ]
 
     def __str__(self) -> str:
@@ -164,6 +166,8 @@ class ApiClient(models.Model):
                 fields=["organization", "device_id"],
                 condition=~models.Q(device_id=""),
                 name="apiclient_unique_device_per_org",
+                violation_error_code="device_taken",
+                violation_error_message=_("This organization already has a client for this device ID."),
             )
         ]
 

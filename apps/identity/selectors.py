@@ -1,8 +1,5 @@
 """Reads for identity."""
 
-import datetime as dt
-from typing import Any
-
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -61,45 +58,7 @@ def memberships_for(*, user: Citizen) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("organization").order_by("organization__slug")
 
 
-def citizen_export(*, citizen: Citizen) -> dict[str, Any]:
-    """Identity's part of a citizen's data export (PIPL Art 45), JSON-ready.
+def auth_tokens_for(*, user: Citizen) -> QuerySet[AuthToken]:
+    """The citizen's sign-in tokens (only their dates are ever shown: the stored hash is a secret)."""
+    return AuthToken.objects.filter(user=user).order_by("created_at")
 
-    Only the masked ID number leaves: the plain number is never stored, and its keyed hash is an internal
-    matching key, not the citizen's data. Secrets (password hash, token hashes) are left out; tokens are
-    listed by their dates so the citizen can see which sign-ins are alive.
-    """
-    citizen = Citizen.objects.get(pk=citizen.pk)
-    return {
-        "profile": {
-            "username": citizen.username,
-            "name": citizen.name,
-            "id_masked": citizen.id_masked,
-            "birth_date": citizen.birth_date.isoformat() if citizen.birth_date else None,
-            "phone": citizen.phone,
-            "is_minor": citizen.is_minor,
-            "real_name_verified_at": _iso(citizen.real_name_verified_at),
-            "real_name_method": citizen.real_name_method,
-            "date_joined": _iso(citizen.date_joined),
-            "last_login": _iso(citizen.last_login),
-        },
-        "memberships": [
-            {
-                "organization": m.organization.slug,
-                "organization_name": m.organization.name,
-                "role": m.role,
-                "since": _iso(m.created_at),
-            }
-            for m in memberships_for(user=citizen)
-        ],
-        "auth_tokens": [
-            {"created_at": _iso(t.created_at), "expires_at": _iso(t.refresh_expires_at or t.expires_at),
-             "last_used_at": _iso(t.last_used_at), "user_agent": t.user_agent, "revoked_at": _iso(t.revoked_at)}
-            for t in AuthToken.objects.filter(user=citizen).order_by("created_at")
-        ],
-        # API clients belong to organizations, never to a person: a citizen holds none.
-        "api_clients": [],
-    }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None

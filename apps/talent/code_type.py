@@ -52,6 +52,7 @@ class TalentCodeType(CodeType):
         ),
     )
     provides = frozenset({CERTIFICATION})
+    export_covers = ("talent.TalentCertification.citizen",)
 
     def claims_for(self, citizen: Any) -> dict[str, Any] | None:
         certification = selectors.certification_in_force(citizen=citizen)
@@ -73,4 +74,21 @@ class TalentCodeType(CodeType):
                 "issued_by": certification.issued_by,
                 "valid_until": certification.valid_until.isoformat(),
             }
+        }
+
+    def export(self, citizen: Any) -> dict[str, Any]:
+        # Every certification, revoked and superseded ones included: the citizen sees the whole history.
+        return {
+            "certifications": [
+                {
+                    "level": c.level,
+                    "issued_by": c.issued_by,
+                    "valid_until": c.valid_until.isoformat(),
+                    "revoked": c.revoked,
+                    "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+                    "created_at": c.created_at.isoformat(),
+                }
+                for c in selectors.certifications_for(citizen=citizen)
+            ],
+            "in_force": self.claims_for(citizen) is not None,
         }

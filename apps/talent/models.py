@@ -28,10 +28,14 @@ class TalentCertification(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["citizen"], condition=models.Q(revoked=False), name="talent_one_in_force_per_citizen"
+                fields=["citizen"], condition=models.Q(revoked=False), name="talent_one_in_force_per_citizen",
+                violation_error_code="certification_in_force",
+                violation_error_message=_("This citizen already has a certification in force; revoke it first."),
             ),
             models.CheckConstraint(
-                condition=models.Q(level__in=["A", "B", "C", "D"]), name="talent_level_known"
+                condition=models.Q(level__in=["A", "B", "C", "D"]), name="talent_level_known",
+                violation_error_code="unknown_level",
+                violation_error_message=_("The level must be A, B, C or D."),
             ),
         ]
 

@@ -153,3 +153,22 @@ class CodeTypeContract:
         allowed = tuple(sorted(code_type.provides))[:1]
         assert set(code_type.present(verified=verified, citizen=holder, categories=allowed)) == set(allowed)
         assert code_type.present(verified=verified, citizen=holder, categories=()) == {}
+
+    def test_its_data_appears_in_the_citizens_export(self, code_type, holder):
+        # Given what the code type keeps about the holder, by its own account
+        from apps.consent import export
+
+        own = code_type.export(holder)
+        # When the holder exports their data
+        data = export.export_for(citizen=holder)
+        # Then the code type's part is there, as plain JSON
+        assert data["code_types"][code_type.key] == json.loads(json.dumps(own))
+        # And a code type whose app keeps rows about citizens exports them (and declares which): the holder's
+        # part is not empty, and every declared reference belongs to the code type's own app
+        app_label = registry.owner(code_type.key).rsplit(".", 1)[-1]
+        if code_type.export_covers:
+            assert own, f"{code_type.key} declares export_covers but exports nothing for a holder"
+            assert all(ref.split(".", 1)[0] == app_label for ref in code_type.export_covers)
+        # And no secret of the holder leaks through it
+        text = json.dumps(own, ensure_ascii=False)
+        assert not any(secret and secret in text for secret in (holder.id_hash, holder.password))

@@ -97,9 +97,15 @@ class MyConsentWithdrawApi(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(request=None, responses={200: s.ConsentOutput}, tags=["consent"],
-                   summary="Withdraw a consent; the next disclosure relying on it is denied")
+                   summary="Withdraw a consent (mine, or of someone I act for); the next disclosure relying on it "
+                           "is denied")
     def post(self, request, consent_id: int):
-        consent = services.consent_withdraw(consent=_my_consent(request, consent_id), actor=request.user)
+        # The citizen's own consent, or one of someone they act for now: withdrawing must be as easy as giving
+        # (PIPL Art 15), for a guardian too. The service checks the representation covers the purpose.
+        consent = selectors.consent_actionable_by(actor=request.user, consent_id=consent_id)
+        if consent is None:
+            raise NotFound("not_found", _("No such consent."))
+        consent = services.consent_withdraw(consent=consent, actor=request.user)
         return Response(s.ConsentOutput(consent).data)
 
 
@@ -136,11 +142,85 @@ class MyExportApi(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(responses={200: OpenApiResponse(description="Everything citycode holds about me, as JSON.")},
-                   tags=["consent"], summary="Export my data (profile with masked ID, consents, access log, …)")
+                   tags=["consent"], summary="Export my data: profile, consents, representations, access log, codes, "
+                           "each code type's data, …")
     def get(self, request):
         response = Response(export.export_for(citizen=request.user))
         response["Content-Disposition"] = 'attachment; filename="citycode-export.json"'
         return response
+
+
+# -- representation, both ways ---------------------------------------------------------------------------------
+
+
+class MyActingForApi(APIView):
+    permission_classes = [IsCitizen]
+
+    class ActingForOutput(serializers.Serializer):
+        representation_id = serializers.IntegerField(source="pk")
+        citizen_id = serializers.IntegerField(source="represented.pk")
+        username = serializers.CharField(source="represented.username")
+        name = serializers.CharField(source="represented.name")
+        kind = serializers.CharField()
+        purposes = serializers.ListField(child=serializers.CharField(), help_text="Empty: every purpose.")
+        valid_until = serializers.DateTimeField()
+        consents = s.ConsentOutput(many=True, source="represented_consents")
+
+    @extend_schema(responses={200: ActingForOutput(many=True)}, tags=["consent"],
+                   summary="People I act for (as guardian or carer), with their consents")
+    def get(self, request):
+        rows = []
+        for representation in selectors.representations_for(representative=request.user).order_by("pk"):
+            representation.represented_consents = selectors.consents_for(
+                citizen=representation.represented).order_by("-given_at")
+            rows.append(representation)
+        return Response(self.ActingForOutput(rows, many=True).data)
+
+
+class MyRepresentativesApi(APIView):
+    permission_classes = [IsCitizen]
+
+    class RepresentativeOutput(serializers.Serializer):
+        representation_id = serializers.IntegerField(source="pk")
+        username = serializers.CharField(source="representative.username")
+        name = serializers.CharField(source="representative.name")
+        kind = serializers.CharField()
+        purposes = serializers.ListField(child=serializers.CharField(), help_text="Empty: every purpose.")
+        valid_from = serializers.DateTimeField()
+        valid_until = serializers.DateTimeField()
+        can_end = serializers.SerializerMethodField(help_text="An adult may end a carer's relationship.")
+
+        def get_can_end(self, representation) -> bool:
+            return representation.kind == representation.Kind.CARER
+
+    @extend_schema(responses={200: RepresentativeOutput(many=True)}, tags=["consent"],
+                   summary="Who may act for me (guardians, carers)")
+    def get(self, request):
+        rows = selectors.representatives_of(represented=request.user).order_by("pk")
+        return Response(self.RepresentativeOutput(rows, many=True).data)
+
+
+class MyRepresentationEndApi(APIView):
+    permission_classes = [IsCitizen]
+
+    class RepresentationEndedOutput(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.CharField()
+        valid_until = serializers.DateTimeField()
+        revoked_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema(request=None, responses={200: RepresentationEndedOutput,
+                                            403: OpenApiResponse(description="guardian_not_endable"),
+                                            404: OpenApiResponse(description="not_found")},
+                   tags=["consent"],
+                   summary="End a representation: the representative steps down, or an adult ends their carer's")
+    def post(self, request, representation_id: int):
+        representation = selectors.representation_of_party(citizen=request.user,
+                                                           representation_id=representation_id)
+        if representation is None:
+            raise NotFound("not_found", _("No such representation."))
+        representation = services.representation_end(representation=representation, by=request.user)
+        return Response(self.RepresentationEndedOutput(representation).data)
 
 
 # -- data bureau (API key with scope consent.admin) ----------------------------------------------------------

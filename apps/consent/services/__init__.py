@@ -5,7 +5,7 @@ gate            disclose(), DisclosureDenied, Disclosure, DENIAL_MESSAGES
 catalogue       category_upsert, purpose_upsert, purpose_set_active, catalogue_ensure
 grants          access_grant_create, access_grant_revoke
 consents        consent_give, consent_withdraw, receipt_key_rotate
-representation  representation_create, representation_revoke
+representation  representation_create, representation_revoke, representation_end
 emergencies     emergency_declare, emergency_end
 retention       access_log_apply_retention
 """
@@ -16,7 +16,7 @@ from .consents import consent_give, consent_withdraw, receipt_key_rotate
 from .emergencies import emergency_declare, emergency_end
 from .gate import DENIAL_MESSAGES, Disclosure, DisclosureDenied, disclose
 from .grants import DATA_BUREAU_SLUG, access_grant_create, access_grant_revoke
-from .representation import ELDERLY_AGE, representation_create, representation_revoke
+from .representation import ELDERLY_AGE, representation_create, representation_end, representation_revoke
 from .retention import REDACTED, access_log_apply_retention
 
 __all__ = [
@@ -24,5 +24,5 @@ __all__ = [
     "DisclosureDenied", "_purpose", "access_grant_create", "access_grant_revoke", "access_log_apply_retention",
     "catalogue_ensure", "category_upsert", "consent_give", "consent_withdraw", "disclose", "emergency_declare",
     "emergency_end", "is_data_bureau_client", "purpose_set_active", "purpose_upsert", "receipt_key_rotate",
-    "representation_create", "representation_revoke",
+    "representation_create", "representation_end", "representation_revoke",
 ]

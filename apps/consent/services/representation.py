@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.identity.models import Citizen
-from citycode.errors import DomainError
+from citycode.errors import DomainError, Forbidden
 
 from ..models import Purpose, Representation
 
@@ -54,3 +54,22 @@ def representation_revoke(*, representation: Representation) -> Representation:
         representation.revoked_at = timezone.now()
         representation.save(update_fields=["revoked_at"])
     return representation
+
+
+@transaction.atomic
+def representation_end(*, representation: Representation, by: Citizen) -> Representation:
+    """One of the two people ends the relationship from their side.
+
+    The representative may always step down. The represented person may end a carer's relationship (they are
+    an adult who chose to be helped); a minor cannot dismiss their guardian, only the bureau can
+    (``representation_revoke``). Idempotent.
+    """
+    representation = Representation.objects.select_for_update().get(pk=representation.pk)
+    if by.pk == representation.representative_id:
+        return representation_revoke(representation=representation)
+    if by.pk != representation.represented_id:
+        raise Forbidden("not_a_party", _("Only the two people named in a representation may end it."))
+    if representation.kind != Representation.Kind.CARER:
+        raise Forbidden("guardian_not_endable",
+                        _("A guardianship of a minor can be ended only by the guardian or the data bureau."))
+    return representation_revoke(representation=representation)
