@@ -199,3 +199,21 @@ def test_retention_blanks_the_structured_actor_and_the_emergency_and_the_chain_v
     row = AccessLog.objects.get(citizen=alice, seq=1)
     assert (row.actor_kind, row.actor_id, row.actor_label, row.emergency_id) == ("", None, "", None)
     assert "none broken" in verify()
+
+
+def test_every_column_of_the_log_row_is_declared_once_in_log_row():
+    from apps.consent.models import LOG_ROW
+
+    # The chain's own columns are filled by the append; every other column must be in LOG_ROW, or the
+    # INSERT statements, the hashed content and the redaction would silently leave it out.
+    chain_own = {"id", "seq", "prev_hash", "hash", "redacted_at"}
+    columns = {f.attname for f in AccessLog._meta.concrete_fields}
+    declared = [c.name for c in LOG_ROW]
+    assert len(declared) == len(set(declared))
+    assert set(declared) == columns - chain_own, (
+        "Declare the new AccessLog column in apps/consent/models.py LOG_ROW (hashed_as, since=a new "
+        "chain format, redacted)")
+    # And a hashed column added later never changes what format-1 rows hash
+    assert {c.hashed_as for c in LOG_ROW if c.hashed_as and c.since == 1} == {
+        "citizen", "purpose", "organization", "requested", "categories", "basis", "outcome", "reason", "actor",
+        "request_id", "at"}
