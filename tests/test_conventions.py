@@ -194,3 +194,31 @@ def test_the_checks_find_the_modules_they_judge():
     assert len(selector_modules()) >= 3
     assert len(view_modules()) >= 3
     assert settings.CITYCODE_CODE_TYPES
+
+
+# -- 5. Test-only packages stay out of the runtime ---------------------------------------------------------------
+
+# The import name of each package of the dev extra, where it differs from the distribution name.
+IMPORT_NAMES = {"pytest-django": "pytest_django", "pytest-xdist": "xdist"}
+
+
+def dev_only_imports() -> dict[str, str]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = {d.split("==")[0].split("[")[0].lower() for d in project["dependencies"]}
+    dev = {d.split("==")[0].split("[")[0].lower() for d in project["optional-dependencies"]["dev"]}
+    return {IMPORT_NAMES.get(name, name.replace("-", "_")): name for name in dev - runtime}
+
+
+def test_runtime_code_imports_no_dev_only_package():
+    dev_only = dev_only_imports()
+    assert "base45" in dev_only and "pytest" in dev_only
+    offending = [
+        f"{module_name(p)}:{line} imports {imported} — {dev_only[imported.split('.')[0]]} is installed only with "
+        f"the dev extra: move it to [project] dependencies in pyproject.toml, or keep it out of the runtime."
+        for folder in (APPS, ROOT / "citycode") for p in sorted(folder.rglob("*.py"))
+        for line, imported in imported_modules(p.read_text(encoding="utf-8"), module_name(p))
+        if imported.split(".")[0] in dev_only
+    ]
+    assert offending == []
