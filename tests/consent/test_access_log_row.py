@@ -217,3 +217,20 @@ def test_every_column_of_the_log_row_is_declared_once_in_log_row():
     assert {c.hashed_as for c in LOG_ROW if c.hashed_as and c.since == 1} == {
         "citizen", "purpose", "organization", "requested", "categories", "basis", "outcome", "reason", "actor",
         "request_id", "at"}
+
+
+def test_the_database_refuses_a_redaction_that_keeps_who_acted_or_the_emergency(alice, outbreak):
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    commission, _emergency = outbreak
+    services.disclose(organization=commission, purpose="health.contact_tracing", citizen=alice)
+    rows = AccessLog.objects.filter(citizen=alice, seq=1)
+    # A "redaction" that blanks everything but the structured actor or the emergency is not one
+    for kept in ("actor_kind", "actor_id", "emergency_id"):
+        partial = {k: v for k, v in services.REDACTED.items() if k != kept}
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            rows.update(redacted_at=later(), **partial)
+    # While the real one is allowed
+    rows.update(redacted_at=later(), **services.REDACTED)
