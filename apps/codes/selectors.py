@@ -39,10 +39,6 @@ def citizen_for_subject(*, code_type: str, sub: str) -> Any | None:
     return next(iter(people._default_manager.raw(_CITIZEN_FOR_SUBJECT, [code_type, sub])), None)
 
 
-def subject_for(*, citizen: Any, code_type: str) -> Subject | None:
-    return Subject.objects.filter(code_type=code_type, citizen=citizen).first()
-
-
 def subjects_with_status_for(*, citizen: Any) -> list[tuple[Subject, bool]]:
     """Each of the citizen's code subjects with its status-list entry (True: revoked), for their export."""
     subjects = list(Subject.objects.filter(citizen=citizen).order_by("code_type"))

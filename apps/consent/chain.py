@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from .models import GENESIS_HASH, AccessLog, ChainHead
+from .models import GENESIS_HASH, LOG_ROW, AccessLog, ChainHead
 
 
 def canonical_json(value) -> str:
@@ -19,18 +19,11 @@ def canonical_json(value) -> str:
 
 
 def content_of(row: AccessLog) -> dict:
+    """The row's hashed content: every column of `LOG_ROW` that the row's chain format hashes."""
     return {
-        "citizen": row.citizen_id,
-        "purpose": row.purpose_code,
-        "organization": row.organization_slug,
-        "requested": list(row.requested),
-        "categories": list(row.categories),
-        "basis": row.basis,
-        "outcome": row.outcome,
-        "reason": row.reason,
-        "actor": row.actor_label,
-        "request_id": row.request_id,
-        "at": row.created_at.isoformat(timespec="microseconds"),
+        column.hashed_as: column.hashed_value(row)
+        for column in LOG_ROW
+        if column.hashed_as is not None and column.since <= row.chain_format
     }
 
 

@@ -11,7 +11,7 @@ import json
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
-from .models import AccessLog
+from .models import LOG_ROW, AccessLog
 
 # One round trip for the decision: the organization's grants for the purpose ('g' rows) and the citizen's
 # consents to it, for this organization or any ('c' rows), each newest first, with their status at `now`.
@@ -36,9 +36,10 @@ SELECT 'c', c.id,
 """
 
 _EMERGENCY = """
-SELECT 1 FROM consent_emergency e
+SELECT e.id FROM consent_emergency e
   JOIN consent_emergency_purposes ep ON ep.emergency_id = e.id
  WHERE ep.purpose_id = %s AND e.starts_at <= %s AND e.ends_at > %s
+ ORDER BY e.starts_at DESC, e.id DESC
  LIMIT 1
 """
 
@@ -48,12 +49,13 @@ _NEW_HEAD = (
     "ON CONFLICT (citizen_id) DO NOTHING"
 )
 _TIP = "UPDATE consent_chainhead SET last_hash = %s WHERE citizen_id = %s"
+# The log row's columns come from models.LOG_ROW (built once at import from that constant, never from input);
+# seq, prev_hash and hash are the chain's and come last.
+_LOG_COLUMNS = ", ".join([c.name for c in LOG_ROW] + ["seq", "prev_hash", "hash"])
 _INSERT = (
-    "INSERT INTO consent_accesslog (citizen_id, seq, purpose_id, purpose_code, organization_id, organization_slug,"
-    " requested, categories, basis, outcome, reason, actor_label, request_id, created_at, content_digest,"
-    " prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    f"INSERT INTO consent_accesslog ({_LOG_COLUMNS}) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * (len(LOG_ROW) + 3))}) RETURNING id"
 )
-
 
 try:
     import psycopg
@@ -100,11 +102,13 @@ def decision_rows(*, organization_id: int, purpose_code: str, citizen_id: int, n
     return grants, consents
 
 
-def emergency_active(*, purpose_id: int, now) -> bool:
+def active_emergency_id(*, purpose_id: int, now) -> int | None:
+    """The emergency covering the purpose at `now` (the latest declared, if several overlap), or None."""
     at = db_datetime(now)
     with _cursor() as cursor:
         cursor.execute(_EMERGENCY, [purpose_id, at, at])
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+    return int(row[0]) if row is not None else None
 
 
 def chain_bump(*, citizen_id: int, genesis: str) -> tuple[int, str]:
@@ -126,39 +130,34 @@ def chain_bump(*, citizen_id: int, genesis: str) -> tuple[int, str]:
 
 # PostgreSQL: lock and advance the chain head, link the new row and insert it, all in one statement.
 # hash = sha256(prev_hash ":" seq ":" content_digest), exactly as chain.link_hash computes it.
-_APPEND_PG = """
+_APPEND_PG = f"""
 WITH old AS (
-  SELECT citizen_id, seq, last_hash FROM consent_chainhead WHERE citizen_id = %(citizen)s FOR UPDATE
+  SELECT citizen_id, seq, last_hash FROM consent_chainhead WHERE citizen_id = %(citizen_id)s FOR UPDATE
 ), h AS (
   UPDATE consent_chainhead AS t
      SET seq = old.seq + 1,
          last_hash = encode(sha256(convert_to(
-             old.last_hash || ':' || (old.seq + 1)::text || ':' || %(digest)s::text, 'UTF8')), 'hex')
+             old.last_hash || ':' || (old.seq + 1)::text || ':' || %(content_digest)s::text, 'UTF8')), 'hex')
     FROM old
    WHERE t.citizen_id = old.citizen_id
   RETURNING t.seq AS seq, old.last_hash AS prev_hash, t.last_hash AS hash
 )
-INSERT INTO consent_accesslog (citizen_id, seq, purpose_id, purpose_code, organization_id, organization_slug,
-    requested, categories, basis, outcome, reason, actor_label, request_id, created_at, content_digest,
-    prev_hash, hash)
-SELECT %(citizen)s::bigint, h.seq, %(purpose_id)s::bigint, %(purpose_code)s::text, %(organization_id)s::bigint,
-       %(organization_slug)s::text, %(requested)s::jsonb, %(categories)s::jsonb, %(basis)s::text,
-       %(outcome)s::text, %(reason)s::text, %(actor_label)s::text, %(request_id)s::text,
-       %(created_at)s::timestamptz, %(digest)s::text, h.prev_hash, h.hash
+INSERT INTO consent_accesslog ({_LOG_COLUMNS})
+SELECT {", ".join(f"%({c.name})s::{c.sql_type}" for c in LOG_ROW)}, h.seq, h.prev_hash, h.hash
   FROM h
 RETURNING id, seq, prev_hash, hash
-"""
+"""  # noqa: S608
+
+
+def _row_values(row: AccessLog) -> dict:
+    return {
+        c.name: db_datetime(c.db_value(row)) if c.sql_type == "timestamptz" else c.db_value(row) for c in LOG_ROW
+    }
 
 
 def append_pg(row: AccessLog, *, genesis: str) -> None:
     """Append on PostgreSQL in one atomic statement; fills row.pk, seq, prev_hash and hash."""
-    params = {
-        "citizen": row.citizen_id, "purpose_id": row.purpose_id, "purpose_code": row.purpose_code,
-        "organization_id": row.organization_id, "organization_slug": row.organization_slug,
-        "requested": json.dumps(row.requested), "categories": json.dumps(row.categories), "basis": row.basis,
-        "outcome": row.outcome, "reason": row.reason, "actor_label": row.actor_label,
-        "request_id": row.request_id, "created_at": row.created_at, "digest": row.content_digest,
-    }
+    params = _row_values(row)
     with _cursor() as cursor:
         cursor.execute(_APPEND_PG, params)
         result = cursor.fetchone()
@@ -170,11 +169,7 @@ def append_pg(row: AccessLog, *, genesis: str) -> None:
 
 
 def log_insert(row: AccessLog) -> int:
-    values = [
-        row.citizen_id, row.seq, row.purpose_id, row.purpose_code, row.organization_id, row.organization_slug,
-        json.dumps(row.requested), json.dumps(row.categories), row.basis, row.outcome, row.reason, row.actor_label,
-        row.request_id, db_datetime(row.created_at), row.content_digest, row.prev_hash, row.hash,
-    ]
+    values = [*_row_values(row).values(), row.seq, row.prev_hash, row.hash]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, values)
         log_id = cursor.fetchone()[0]

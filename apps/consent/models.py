@@ -4,6 +4,10 @@ Purposes and categories are data (loaded by migrations, managed by the data bure
 organization learns about a citizen passes through `services.disclose()`, which writes `AccessLog`.
 """
 
+import datetime as dt
+import json
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -333,12 +337,18 @@ class AccessLog(models.Model):
 
     hash = SHA-256(prev_hash ":" seq ":" content_digest), content_digest = SHA-256(canonical JSON of the row).
     Retention redacts a row (content blanked, digest kept), so the chain still verifies; a prefix of redacted
-    rows is later deleted and folded into the ChainHead anchor.
+    rows is later deleted and folded into the ChainHead anchor. The columns a row is written with, which of
+    them are hashed and what redaction leaves are declared once, in `LOG_ROW` below.
     """
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", _("Allowed")
         DENIED = "denied", _("Denied")
+
+    class ActorKind(models.TextChoices):
+        ORGANIZATION = "organization", _("the organization's own system")
+        STAFF = "staff", _("staff member")
+        API_CLIENT = "api_client", _("device or system")
 
     # No separate FK indexes: (citizen, seq) and (purpose, created_at) lead with these columns already, and
     # every index is one more write on each scan's append.
@@ -359,9 +369,19 @@ class AccessLog(models.Model):
     basis = models.CharField(max_length=16, blank=True)
     outcome = models.CharField(max_length=8, choices=Outcome.choices, blank=True)
     reason = models.CharField(max_length=64, blank=True)
+    # Who acted: the kind, the id of that organization, staff member or API client, and its name as it was then.
+    # Rows of chain format 1 hold only actor_label, as one sentence ("librarian for city-library").
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
     actor_label = models.CharField(max_length=200, blank=True)
+    # The declared emergency that was the basis (emergency disclosures only). Never deleted while referenced.
+    emergency = models.ForeignKey(
+        Emergency, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     request_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
+    # Which columns the digest covers (see LOG_ROW). Existing rows are format 1; every new row the newest.
+    chain_format = models.PositiveSmallIntegerField(default=1)
     content_digest = models.CharField(max_length=64)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
@@ -380,3 +400,65 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"log {self.citizen_id}#{self.seq} {self.outcome}"
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()  # a column retention leaves as it is
+
+
+@dataclass(frozen=True)
+class LogColumn:
+    """One column a disclosure writes to its access-log row.
+
+    `hashed_as` is its key in the chain's hashed content (None: not hashed; `purpose_id` and `organization_id`
+    are covered by their code and slug), `since` the first chain format that hashes it, `redacted` what
+    retention leaves in it. `sql_type` is its PostgreSQL type for the one-statement append.
+    """
+
+    name: str
+    sql_type: str
+    hashed_as: str | None = None
+    since: int = 1
+    redacted: object = KEEP
+    is_json: bool = False
+
+    def db_value(self, row: AccessLog):
+        value = getattr(row, self.name)
+        return json.dumps(value) if self.is_json else value
+
+    def hashed_value(self, row: AccessLog):
+        value = getattr(row, self.name)
+        if isinstance(value, dt.datetime):
+            return value.isoformat(timespec="microseconds")
+        return list(value) if self.is_json else value
+
+
+# The access-log row, declared once: gate_queries derives its INSERT statements, chain.content_of the hashed
+# content, and retention the redaction from this tuple. Format 1's hashed content must never change (rows
+# written with it verify against it); a new hashed column goes in with `since=` a new format, and
+# CHAIN_FORMAT moves to it. seq, prev_hash and hash are the chain's own and filled by the append.
+LOG_ROW: tuple[LogColumn, ...] = (
+    LogColumn("citizen_id", "bigint", hashed_as="citizen"),
+    LogColumn("purpose_id", "bigint"),  # kept on redaction: retention finds a row's period through it
+    LogColumn("purpose_code", "text", hashed_as="purpose", redacted=""),
+    LogColumn("organization_id", "bigint", redacted=None),
+    LogColumn("organization_slug", "text", hashed_as="organization", redacted=""),
+    LogColumn("requested", "jsonb", hashed_as="requested", redacted=[], is_json=True),
+    LogColumn("categories", "jsonb", hashed_as="categories", redacted=[], is_json=True),
+    LogColumn("basis", "text", hashed_as="basis", redacted=""),
+    LogColumn("outcome", "text", hashed_as="outcome", redacted=""),
+    LogColumn("reason", "text", hashed_as="reason", redacted=""),
+    LogColumn("actor_label", "text", hashed_as="actor", redacted=""),
+    LogColumn("actor_kind", "text", hashed_as="actor_kind", since=2, redacted=""),
+    LogColumn("actor_id", "bigint", hashed_as="actor_id", since=2, redacted=None),
+    LogColumn("emergency_id", "bigint", hashed_as="emergency", since=2, redacted=None),
+    LogColumn("request_id", "text", hashed_as="request_id", redacted=""),
+    LogColumn("created_at", "timestamptz", hashed_as="at"),
+    LogColumn("chain_format", "smallint", hashed_as="format", since=2),
+    LogColumn("content_digest", "text"),
+)
+CHAIN_FORMAT = 2  # the format every new row is written in

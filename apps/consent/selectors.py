@@ -1,6 +1,5 @@
 """Reads for consent."""
 
-import re
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -57,7 +56,7 @@ def access_log_for(*, citizen: Citizen) -> QuerySet[AccessLog]:
     """The citizen's access log, newest first (redacted rows are left out: they hold nothing to show)."""
     return (
         AccessLog.objects.filter(citizen=citizen, redacted_at__isnull=True)
-        .select_related("purpose", "organization")
+        .select_related("purpose", "organization", "emergency")
         .order_by("-seq")
     )
 
@@ -104,23 +103,46 @@ def representations_for(*, representative: Citizen) -> QuerySet[Representation]:
     ).select_related("represented")
 
 
-# The stored actor label is part of the hash-chained row, so it is written in one fixed, language-neutral
-# grammar (services._actor_label); these patterns turn it into words in the reader's language.
-_ACTOR_FORMS = (
-    (re.compile(r"^organization (?P<org>\S+)$"), lambda m: _("the organization's own system")),
-    (re.compile(r"^api-client (?P<name>.+) of (?P<org>\S+)$"),
-     lambda m: _("device or system “%(name)s”") % {"name": m["name"]}),
-    (re.compile(r"^(?P<user>\S+) for (?P<org>\S+)$"), lambda m: _("staff member %(user)s") % {"user": m["user"]}),
-)
+def actor_of(*, row: AccessLog) -> dict | None:
+    """Who acted on a log row, from its structured columns: kind, label and a sentence in the reader's
+    language ("staff member librarian"). The actor's id stays internal (a staff member's account)."""
+    kind, label = row.actor_kind, row.actor_label
+    if not kind:
+        kind, label = _legacy_actor(label)
+    if not kind and not label:
+        return None  # redacted
+    return {"kind": kind, "label": label, "display": _actor_sentence(kind, label)}
 
 
-def actor_display(*, label: str) -> str:
-    """Who acted, for the citizen's eyes: "staff member librarian", not "librarian for city-library"."""
-    for pattern, render in _ACTOR_FORMS:
-        match = pattern.match(label or "")
-        if match:
-            return render(match)
+def _actor_sentence(kind: str, label: str) -> str:
+    if kind == AccessLog.ActorKind.ORGANIZATION:
+        return _("the organization's own system")
+    if kind == AccessLog.ActorKind.API_CLIENT:
+        return _("device or system “%(name)s”") % {"name": label}
+    if kind == AccessLog.ActorKind.STAFF:
+        return _("staff member %(user)s") % {"user": label}
     return label
+
+
+def _legacy_actor(label: str) -> tuple[str, str]:
+    """(kind, label) of a chain-format-1 row, which stored the actor as one sentence: "organization <slug>",
+    "api-client <name> of <slug>" or "<username> for <slug>". No row is written in that form any more; the
+    sentence is hashed, so it stays as it was and is read here."""
+    if label.startswith("organization ") and " " not in label.removeprefix("organization "):
+        return AccessLog.ActorKind.ORGANIZATION, label.removeprefix("organization ")
+    if label.startswith("api-client ") and " of " in label:
+        return AccessLog.ActorKind.API_CLIENT, label.removeprefix("api-client ").rpartition(" of ")[0]
+    user, sep, _org = label.partition(" for ")
+    if sep and " " not in user:
+        return AccessLog.ActorKind.STAFF, user
+    return "", label
+
+
+def emergency_of(*, row: AccessLog) -> dict | None:
+    """The emergency an emergency-basis row was disclosed under (name and legal reference), or None."""
+    if row.emergency_id is None:
+        return None
+    return {"id": row.emergency.pk, "name": row.emergency.name, "legal_reference": row.emergency.legal_reference}
 
 
 # -- representation, both ways --------------------------------------------------------------------------------

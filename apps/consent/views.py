@@ -109,7 +109,8 @@ def access_log(request):
             "log": row,
             "categories": [labels.get(code, code) for code in row.categories],
             "denial": services.DENIAL_MESSAGES.get(row.reason, "") if row.reason else "",
-            "actor": selectors.actor_display(label=row.actor_label),
+            "actor": selectors.actor_of(row=row),
+            "emergency": selectors.emergency_of(row=row),
             "purpose": localized(row.purpose) if row.purpose else row.purpose_code,
         }
         for row in selectors.access_log_for(citizen=request.user)[:200]

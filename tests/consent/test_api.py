@@ -42,7 +42,7 @@ def test_a_citizen_gives_withdraws_and_downloads_a_receipt(citizen_api, library,
     log = citizen_api.get("/api/v1/me/access-log").json()
     assert log[0]["organization"] == "city-library" and log[0]["outcome"] == "allowed"
     assert log[0]["categories"] == ["identity.adult"] and log[0]["basis"] == "consent"
-    assert log[0]["purpose"] == "venue.entry" and log[0]["who"] == "organization city-library"
+    assert log[0]["purpose"] == "venue.entry" and log[0]["actor"]["kind"] == "organization"
     # And the receipt verifies
     receipt = citizen_api.get(f"/api/v1/me/consents/{consent_id}/receipt").json()
     assert receipt["payload"]["consent_id"] == consent_id and receipt["receipt"].count(".") == 2

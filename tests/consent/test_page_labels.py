@@ -139,11 +139,17 @@ def test_access_log_names_who_acted_in_the_readers_language(alice_log):
     assert "librarian for city-library" not in _cell(zh, "log-actor")
 
 
-def test_actor_display_covers_every_stored_form_and_keeps_unknown_labels():
-    from apps.consent.selectors import actor_display
+def test_actor_of_reads_every_form_of_the_first_chain_format_and_keeps_unknown_labels():
+    from apps.consent.models import AccessLog
+    from apps.consent.selectors import actor_of
+
+    def legacy(label):
+        return actor_of(row=AccessLog(actor_label=label, chain_format=1))
 
     with translation.override("en"):
-        assert actor_display(label="organization city-library") == "the organization's own system"
-        assert actor_display(label="api-client gate 1 of city-library") == "device or system “gate 1”"
-        assert actor_display(label="librarian for city-library") == "staff member librarian"
-        assert actor_display(label="something else") == "something else"
+        assert legacy("organization city-library")["display"] == "the organization's own system"
+        assert legacy("api-client gate 1 of city-library") == {
+            "kind": "api_client", "label": "gate 1", "display": "device or system “gate 1”"}
+        assert legacy("librarian for city-library")["display"] == "staff member librarian"
+        assert legacy("something else") == {"kind": "", "label": "something else", "display": "something else"}
+        assert legacy("") is None

@@ -1,5 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import selectors
 from ..models import LegalBasis, Representation
 
 
@@ -61,6 +63,18 @@ class ReceiptOutput(serializers.Serializer):
     payload = serializers.JSONField()
 
 
+class ActorOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["organization", "staff", "api_client", ""])
+    label = serializers.CharField()
+    display = serializers.CharField(help_text="In the reader's language.")
+
+
+class LogEmergencyOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    legal_reference = serializers.CharField()
+
+
 class AccessLogOutput(serializers.Serializer):
     seq = serializers.IntegerField()
     at = serializers.DateTimeField(source="created_at")
@@ -72,10 +86,25 @@ class AccessLogOutput(serializers.Serializer):
     basis = serializers.CharField()
     outcome = serializers.CharField()
     reason = serializers.CharField()
-    who = serializers.CharField(source="actor_label")
+    who = serializers.SerializerMethodField(help_text="Who acted, as a sentence in the reader's language.")
+    actor = serializers.SerializerMethodField()
+    emergency = serializers.SerializerMethodField(
+        help_text="The declared emergency an emergency-basis disclosure relied on; null otherwise.")
 
     def get_organization_name(self, row) -> str:
         return row.organization.name if row.organization_id else ""
+
+    def get_who(self, row) -> str:
+        actor = selectors.actor_of(row=row)
+        return actor["display"] if actor else ""
+
+    @extend_schema_field(ActorOutput(allow_null=True))
+    def get_actor(self, row) -> dict | None:
+        return selectors.actor_of(row=row)
+
+    @extend_schema_field(LogEmergencyOutput(allow_null=True))
+    def get_emergency(self, row) -> dict | None:
+        return selectors.emergency_of(row=row)
 
 
 class JwksOutput(serializers.Serializer):

@@ -1,10 +1,12 @@
 from django.urls import path
 
+from citycode.routing import operations
+
 from . import views
 
 urlpatterns = [
     path("purposes", views.PurposeListApi.as_view(), name="api-purposes"),
-    path("me/consents", views.MyConsentsApi.as_view(), name="api-my-consents"),
+    *operations("me/consents", name="api-my-consents", get=views.MyConsentListApi, post=views.MyConsentGiveApi),
     path("me/consents/<int:consent_id>/withdraw", views.MyConsentWithdrawApi.as_view(), name="api-consent-withdraw"),
     path("me/consents/<int:consent_id>/receipt", views.MyConsentReceiptApi.as_view(), name="api-consent-receipt"),
     path("me/acting-for", views.MyActingForApi.as_view(), name="api-my-acting-for"),
@@ -16,9 +18,11 @@ urlpatterns = [
     path("consent/receipt-keys", views.ReceiptKeysApi.as_view(), name="api-consent-receipt-keys"),
     path("consent/categories", views.AdminCategoryUpsertApi.as_view(), name="api-consent-categories"),
     path("consent/purposes", views.AdminPurposeUpsertApi.as_view(), name="api-consent-purposes"),
-    path("consent/grants", views.AdminGrantsApi.as_view(), name="api-consent-grants"),
+    *operations("consent/grants", name="api-consent-grants", get=views.AdminGrantListApi,
+                post=views.AdminGrantCreateApi),
     path("consent/grants/<int:grant_id>/revoke", views.AdminGrantRevokeApi.as_view(), name="api-consent-grant-revoke"),
-    path("consent/emergencies", views.AdminEmergenciesApi.as_view(), name="api-consent-emergencies"),
+    *operations("consent/emergencies", name="api-consent-emergencies", get=views.AdminEmergencyListApi,
+                post=views.AdminEmergencyDeclareApi),
     path("consent/emergencies/<int:emergency_id>/end", views.AdminEmergencyEndApi.as_view(),
          name="api-consent-emergency-end"),
     path("consent/representations", views.AdminRepresentationCreateApi.as_view(),

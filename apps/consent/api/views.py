@@ -54,12 +54,16 @@ class ReceiptKeysApi(APIView):
         return response
 
 
-class MyConsentsApi(APIView):
+class MyConsentListApi(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(responses={200: s.ConsentOutput(many=True)}, tags=["consent"], summary="My consents")
     def get(self, request):
         return Response(s.ConsentOutput(selectors.consents_for(citizen=request.user), many=True).data)
+
+
+class MyConsentGiveApi(APIView):
+    permission_classes = [IsCitizen]
 
     @extend_schema(
         request=s.ConsentGiveInput,
@@ -248,7 +252,7 @@ class AdminPurposeUpsertApi(APIView):
         return Response(s.PurposeOutput(services.purpose_upsert(**data.validated_data)).data)
 
 
-class AdminGrantsApi(APIView):
+class AdminGrantListApi(APIView):
     permission_classes = [IsDataBureauClient]
 
     @extend_schema(responses={200: s.GrantOutput(many=True)}, tags=["consent admin"], summary="Access grants")
@@ -256,6 +260,10 @@ class AdminGrantsApi(APIView):
         organization = _organization(request.query_params.get("organization"))
         grants = selectors.grants_list(organization=organization)
         return Response(s.GrantOutput(grants, many=True, context={"now": timezone.now()}).data)
+
+
+class AdminGrantCreateApi(APIView):
+    permission_classes = [IsDataBureauClient]
 
     @extend_schema(request=s.GrantCreateInput, responses={201: s.GrantOutput}, tags=["consent admin"],
                    summary="Authorize an organization for a purpose")
@@ -282,12 +290,16 @@ class AdminGrantRevokeApi(APIView):
         return Response(s.GrantOutput(grant, context={"now": timezone.now()}).data)
 
 
-class AdminEmergenciesApi(APIView):
+class AdminEmergencyListApi(APIView):
     permission_classes = [IsDataBureauClient]
 
     @extend_schema(responses={200: s.EmergencyOutput(many=True)}, tags=["consent admin"], summary="Emergencies")
     def get(self, request):
         return Response(s.EmergencyOutput(selectors.emergencies_list(), many=True).data)
+
+
+class AdminEmergencyDeclareApi(APIView):
+    permission_classes = [IsDataBureauClient]
 
     @extend_schema(request=s.EmergencyInput, responses={201: s.EmergencyOutput}, tags=["consent admin"],
                    summary="Declare an emergency (its purposes need no consent while it lasts)")

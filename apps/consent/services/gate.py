@@ -14,7 +14,7 @@ from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Forbidden
 
 from .. import chain, gate_queries
-from ..models import GENESIS_HASH, AccessLog, DataCategory, LegalBasis, Purpose
+from ..models import CHAIN_FORMAT, GENESIS_HASH, AccessLog, DataCategory, LegalBasis, Purpose
 
 
 class DisclosureDenied(Forbidden):
@@ -68,12 +68,15 @@ def _bound_of(purpose_id: int, updated_at) -> frozenset[str]:
     return bound
 
 
-def _actor_label(actor, organization: Organization) -> str:
+def _actor_columns(actor, organization: Organization) -> dict:
+    """Who acted, as the log row's structured columns (kind, id, and the name it had then)."""
     if actor is None:
-        return f"organization {organization.slug}"
-    if isinstance(actor, ApiClient):
-        return f"api-client {actor.name} of {organization.slug}"
-    return f"{actor.username} for {organization.slug}"
+        kind, actor_id, label = AccessLog.ActorKind.ORGANIZATION, organization.pk, organization.slug
+    elif isinstance(actor, ApiClient):
+        kind, actor_id, label = AccessLog.ActorKind.API_CLIENT, actor.pk, actor.name
+    else:
+        kind, actor_id, label = AccessLog.ActorKind.STAFF, actor.pk, actor.username
+    return {"actor_kind": kind, "actor_id": actor_id, "actor_label": label[:200]}
 
 
 def _actor_allowed(actor, organization: Organization) -> bool:
@@ -95,6 +98,7 @@ class _Decision:
     reason: str = ""
     grant_id: int | None = None
     consent_ids: tuple[int, ...] = ()
+    emergency_id: int | None = None
 
 
 def _decide(*, organization, purpose, citizen, categories, actor, now) -> _Decision:
@@ -142,9 +146,11 @@ def _decide(*, organization, purpose, citizen, categories, actor, now) -> _Decis
     if legal_basis == LegalBasis.STATUTORY:
         decision.allowed, decision.basis = tuple(requested), LegalBasis.STATUTORY
         return decision
-    if legal_basis == LegalBasis.EMERGENCY and gate_queries.emergency_active(purpose_id=purpose_id, now=now):
-        decision.allowed, decision.basis = tuple(requested), LegalBasis.EMERGENCY
-        return decision
+    if legal_basis == LegalBasis.EMERGENCY:
+        decision.emergency_id = gate_queries.active_emergency_id(purpose_id=purpose_id, now=now)
+        if decision.emergency_id is not None:
+            decision.allowed, decision.basis = tuple(requested), LegalBasis.EMERGENCY
+            return decision
 
     # Consent (and emergency purposes outside an emergency): the citizen's own consents decide.
     live = [(cid, cats) for cid, status, cats in consents if status == "active"]
@@ -211,9 +217,11 @@ def disclose(
                 basis=decision.basis,
                 outcome=AccessLog.Outcome.DENIED if decision.reason else AccessLog.Outcome.ALLOWED,
                 reason=decision.reason,
-                actor_label=_actor_label(actor, organization)[:200],
+                **_actor_columns(actor, organization),
+                emergency_id=decision.emergency_id,
                 request_id=(request_id or "")[:64],
                 created_at=now,
+                chain_format=CHAIN_FORMAT,
             )
         )
     if decision.reason:

@@ -7,12 +7,10 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import AccessLog, ChainHead, Purpose
+from ..models import KEEP, LOG_ROW, AccessLog, ChainHead, Purpose
 
-REDACTED = {
-    "organization": None, "organization_slug": "", "requested": [], "categories": [], "basis": "",
-    "outcome": "", "reason": "", "actor_label": "", "request_id": "", "purpose_code": "",
-}
+# What retention leaves in a redacted row's content columns (chain fields, time and purpose stay).
+REDACTED = {column.name: column.redacted for column in LOG_ROW if column.redacted is not KEEP}
 
 
 def access_log_apply_retention(*, now: dt.datetime | None = None) -> dict[str, int]:
