@@ -12,6 +12,7 @@ from citycode.localized import prefers_english
 from .models import (
     AccessGrant,
     AccessLog,
+    CatalogueProposal,
     Consent,
     DataCategory,
     Emergency,
@@ -32,6 +33,20 @@ def purpose_by_code(*, code: str) -> Purpose | None:
 
 def categories_list() -> QuerySet[DataCategory]:
     return DataCategory.objects.all()
+
+
+def category_by_code(*, code: str) -> DataCategory | None:
+    return DataCategory.objects.filter(code=code).first()
+
+
+def proposals_list(*, state: str | None = None) -> QuerySet[CatalogueProposal]:
+    """The bureau's audit trail of catalogue changes and grants, newest first."""
+    qs = CatalogueProposal.objects.select_related("organization")
+    return qs.filter(state=state) if state else qs
+
+
+def proposal_by_id(*, proposal_id: int) -> CatalogueProposal | None:
+    return proposals_list().filter(pk=proposal_id).first()
 
 
 def category_labels() -> dict[str, str]:

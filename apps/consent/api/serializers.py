@@ -91,6 +91,7 @@ class CategoryUpsertInput(serializers.Serializer):
     label_en = serializers.CharField(max_length=200)
     sensitive = serializers.BooleanField()
     epidemic_only = serializers.BooleanField(required=False, allow_null=True, default=None)
+    legal_reference = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class PurposeUpsertInput(serializers.Serializer):
@@ -103,6 +104,10 @@ class PurposeUpsertInput(serializers.Serializer):
     categories = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1)
     retention_days = serializers.IntegerField(min_value=1, max_value=36500)
     epidemic_control = serializers.BooleanField(required=False, allow_null=True, default=None)
+    legal_reference = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="Required for a statutory basis: the law and article that oblige this use.",
+    )
 
 
 class GrantOutput(serializers.Serializer):
@@ -126,6 +131,25 @@ class GrantCreateInput(serializers.Serializer):
     purpose = serializers.CharField(max_length=64)
     valid_from = serializers.DateTimeField(required=False, allow_null=True)
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
+    legal_reference = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="Required for a statutory purpose: the law and article that oblige this organization.",
+    )
+
+
+class ProposalOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    target = serializers.CharField(help_text="The purpose or category code.")
+    organization = serializers.CharField(source="organization.slug", allow_null=True, default=None)
+    changes = serializers.JSONField(help_text="The proposed values, applied as they stand on approval.")
+    legal_reference = serializers.CharField()
+    state = serializers.CharField()
+    proposed_by = serializers.CharField(source="proposed_by_label")
+    proposed_at = serializers.DateTimeField(source="created_at")
+    decided_by = serializers.CharField(source="decided_by_label")
+    decided_at = serializers.DateTimeField(allow_null=True)
+    grant = serializers.IntegerField(source="grant_id", allow_null=True)
 
 
 class EmergencyInput(serializers.Serializer):
