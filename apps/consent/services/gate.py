@@ -16,7 +16,6 @@ from citycode.errors import Forbidden, NotFound
 from .. import chain, gate_queries
 from ..models import GENESIS_HASH, AccessLog, DataCategory, LegalBasis, Purpose
 
-
 GENERIC_DENIAL = "not_disclosed"
 
 
