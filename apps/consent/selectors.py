@@ -64,6 +64,32 @@ def consents_for(*, citizen: Citizen) -> QuerySet[Consent]:
     return Consent.objects.filter(citizen=citizen).select_related("purpose", "organization", "given_by")
 
 
+def renewal_notices(*, citizen: Citizen) -> list[dict]:
+    """The citizen's consents that wait for renewal (the purpose changed, or a category became sensitive), each
+    with the categories not yet covered again by a newer consent: what "my consents" asks them to renew."""
+    now = timezone.now()
+    consents = list(consents_for(citizen=citizen))
+    live = [c for c in consents if c.status_at(now) == "active"]
+    notices = []
+    for consent in consents:
+        status = consent.status_at(now)
+        if status == "needs_renewal":
+            waiting = list(consent.categories)
+        elif status == "active" and consent.renewal_categories:
+            waiting = list(consent.renewal_categories)
+        else:
+            continue
+        newer = [other for other in live if other.purpose_id == consent.purpose_id
+                 and other.organization_id in (None, consent.organization_id) and other.given_at >= consent.given_at]
+        if status == "needs_renewal" and consent.text_version < consent.purpose.text_version and newer:
+            continue  # answered: they read the new text and chose again, perhaps less
+        renewed = {category for other in newer for category in other.covered_categories}
+        rest = [category for category in waiting if category not in renewed]
+        if rest:
+            notices.append({"consent": consent, "categories": rest})
+    return notices
+
+
 def consent_of(*, citizen: Citizen, consent_id: int) -> Consent | None:
     return consents_for(citizen=citizen).filter(pk=consent_id).first()
 

@@ -32,7 +32,10 @@ class ConsentOutput(serializers.Serializer):
     categories = serializers.ListField(child=serializers.CharField())
     sensitive = serializers.BooleanField()
     text_version = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="active, withdrawn, expired or needs_renewal (the purpose changed, "
+                                   "or its data was reclassified: consent again to the current text).")
+    renewal_categories = serializers.ListField(
+        child=serializers.CharField(), help_text="Categories this consent no longer covers until renewed.")
     given_at = serializers.DateTimeField()
     given_by = serializers.CharField(source="given_by_label")
     expires_at = serializers.DateTimeField(allow_null=True)
