@@ -98,6 +98,24 @@ def test_a_purpose_change_is_only_a_proposal_until_a_second_key_approves(first_k
     assert (r.status_code, r.json()["error"]["code"]) == (409, "proposal_decided")
 
 
+def test_making_a_purpose_statutory_does_not_turn_its_consent_grants_into_free_reads(
+        bureau_admin, second_admin, library, grant, make_citizen):
+    # Given the library's grant for venue entry (a consent purpose), and bob, who never consented
+    grant(library, "venue.entry")
+    bob = make_citizen(username="bob")
+    # When two administrators switch venue entry to a statutory basis
+    proposal = services.purpose_change_propose(**VENUE, legal_basis="statutory", legal_reference="某条例 第五条",
+                                               proposed_by=bureau_admin)
+    services.proposal_approve(proposal=proposal, approved_by=second_admin)
+    # Then the grant made for a consent purpose no longer reads: the library gets nothing of bob's
+    with pytest.raises(services.DisclosureDenied) as exc:
+        services.disclose(organization=library, purpose="venue.entry", citizen=bob)
+    assert exc.value.reason == "grant_revoked"
+    # Until a statutory grant is proposed and approved in its own right
+    grant(library, "venue.entry")
+    assert services.disclose(organization=library, purpose="venue.entry", citizen=bob).basis == "statutory"
+
+
 def test_a_statutory_basis_needs_a_legal_reference(first_key, library):
     r = first_key.post("/api/v1/consent/purposes", {**VENUE, "legal_basis": "statutory"}, format="json")
     assert (r.status_code, r.json()["error"]["fields"]["legal_reference"][0]["code"]) == (

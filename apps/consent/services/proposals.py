@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Conflict, Forbidden
 
-from ..models import CatalogueProposal, LegalBasis
+from ..models import AccessGrant, CatalogueProposal, LegalBasis
 from .catalogue import (
     _purpose,
     category_change_apply,
@@ -26,7 +26,7 @@ from .catalogue import (
     purpose_change_apply,
     purpose_change_check,
 )
-from .grants import _approver_label, _grant_check, _grant_save
+from .grants import _approver_label, _grant_check, _grant_save, access_grant_revoke
 
 Principal = Citizen | ApiClient
 
@@ -147,7 +147,13 @@ def proposal_approve(*, proposal: CatalogueProposal, approved_by: Principal) -> 
     if proposal.kind == CatalogueProposal.Kind.CATEGORY_CHANGE:
         category_change_apply(code=proposal.target, changes=proposal.changes)
     elif proposal.kind == CatalogueProposal.Kind.PURPOSE_CHANGE:
-        purpose_change_apply(code=proposal.target, changes=proposal.changes)
+        needed_consent = _purpose(proposal.target).legal_basis == LegalBasis.CONSENT
+        purpose = purpose_change_apply(code=proposal.target, changes=proposal.changes)
+        if needed_consent and purpose.legal_basis != LegalBasis.CONSENT:
+            # Grants made while the purpose needed consent were approved by one person for that use only: with
+            # no consent to stand behind them now, each must be proposed and approved again.
+            for grant in AccessGrant.objects.filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
+                access_grant_revoke(grant=grant, revoked_by=approved_by)
     else:
         valid_from, valid_until = (parse_datetime(v) if v else None
                                    for v in (proposal.changes.get("valid_from"), proposal.changes.get("valid_until")))
