@@ -208,3 +208,12 @@ def test_proposals_need_the_admin_scope(api, library):
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert api.get("/api/v1/consent/proposals").status_code == 403
     assert api.post("/api/v1/consent/proposals/1/approve").status_code == 403
+
+
+def test_making_a_category_sensitive_through_the_api_takes_two_keys(first_key, second_key):
+    body = {"code": "identity.phone", "label_zh": "手机号", "label_en": "Phone number", "sensitive": True}
+    r = first_key.post("/api/v1/consent/categories", body, format="json")
+    assert r.status_code == 202 and r.json()["kind"] == "category_change"
+    assert not DataCategory.objects.get(code="identity.phone").sensitive
+    assert second_key.post(f"/api/v1/consent/proposals/{r.json()['id']}/approve").status_code == 200
+    assert DataCategory.objects.get(code="identity.phone").sensitive

@@ -33,9 +33,9 @@ def last_row(citizen) -> AccessLog:
     return AccessLog.objects.filter(citizen=citizen).order_by("-seq").first()
 
 
-def page(citizen) -> str:
+def page(citizen, language="en") -> str:
     client = Client()
-    client.cookies["django_language"] = "en"
+    client.cookies["django_language"] = language
     assert client.login(username=citizen.username, password=PASSWORD)
     return client.get("/consents/").content.decode()
 
@@ -66,6 +66,7 @@ def test_a_changed_purpose_text_stops_the_old_consent_until_the_citizen_renews(
     html = page(alice)
     assert 'data-testid="renewal-notice"' in html and f'data-testid="renewal-{old.pk}"' in html
     assert f'data-testid="consent-status-{old.pk}" data-status="needs_renewal"' in html
+    assert "您的部分同意需要重新确认" in page(alice, "zh-hans")
     # When she consents to the new version, Then disclosure is restored and the notice is gone
     new = services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"],
                                 organization=library, text_version=2)
