@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AccessGrant, AccessLog, Consent, DataCategory, Emergency, Purpose
+from .models import AccessGrant, AccessLog, CatalogueProposal, Consent, DataCategory, Emergency, Purpose
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -30,6 +30,15 @@ class PurposeAdmin(ReadOnlyAdmin):
 class AccessGrantAdmin(ReadOnlyAdmin):
     list_display = ("organization", "purpose", "state", "valid_from", "valid_until", "approved_by_label")
     list_filter = ("state", "purpose")
+
+
+@admin.register(CatalogueProposal)
+class CatalogueProposalAdmin(ReadOnlyAdmin):
+    """The bureau's audit trail: who proposed each catalogue change or grant, and who decided it."""
+
+    list_display = ("id", "kind", "target", "organization", "state", "proposed_by_label", "decided_by_label",
+                    "created_at", "decided_at")
+    list_filter = ("state", "kind")
 
 
 @admin.register(Consent)

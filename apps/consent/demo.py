@@ -1,5 +1,11 @@
-"""Demo grants (approved by the data bureau) and alice's consent to venue entry at the city library. Idempotent."""
+"""Demo grants (approved by the data bureau) and alice's consent to venue entry at the city library. Idempotent.
 
+Grants of statutory or sensitive purposes follow the two-person rule even here: `bureau` proposes them and a
+second bureau administrator, `bureau2`, approves.
+"""
+
+from apps.identity import services as identity_services
+from apps.identity.demo import DEMO_PASSWORD
 from apps.identity.models import Citizen, Organization
 
 from . import selectors, services
@@ -12,14 +18,41 @@ GRANTS = [
     ("licence-office", "licence.traffic_check"),
 ]
 
+# The statute a grant of a statutory purpose rests on (the demo's wording of the real laws).
+LEGAL_REFERENCES = {
+    "health.epidemic_control": "《中华人民共和国传染病防治法》第十二条",
+    "licence.traffic_check": "《中华人民共和国道路交通安全法》第十九条",
+}
+
+SECOND_ADMIN = ("bureau2", "数据局复核员")
+
+
+def _second_admin() -> Citizen:
+    username, name = SECOND_ADMIN
+    user = Citizen.objects.filter(username=username).first()
+    if user is None:
+        user = Citizen(username=username, name=name)
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    identity_services.membership_set(user=user, organization=Organization.objects.get(slug=services.DATA_BUREAU_SLUG),
+                                     role="admin")
+    return user
+
 
 def seed(*, stdout) -> None:
-    approver = Citizen.objects.get(username="bureau")
+    proposer = Citizen.objects.get(username="bureau")
+    approver = _second_admin()
     for slug, code in GRANTS:
         organization = Organization.objects.get(slug=slug)
         purpose = selectors.purpose_by_code(code=code)
-        if selectors.active_grant(organization=organization, purpose=purpose) is None:
-            services.access_grant_create(organization=organization, purpose=purpose, approved_by=approver)
+        if selectors.active_grant(organization=organization, purpose=purpose) is not None:
+            continue
+        if services.grant_needs_second_approver(purpose):
+            proposal = services.access_grant_propose(organization=organization, purpose=code, proposed_by=proposer,
+                                                     legal_reference=LEGAL_REFERENCES.get(code, ""))
+            services.proposal_approve(proposal=proposal, approved_by=approver)
+        else:
+            services.access_grant_create(organization=organization, purpose=purpose, approved_by=proposer)
 
     alice = Citizen.objects.get(username="alice")
     library = Organization.objects.get(slug="city-library")
@@ -30,4 +63,5 @@ def seed(*, stdout) -> None:
     if not has_consent:
         services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult", "identity.name"],
                               organization=library)
-    stdout.write(f"Grants: {', '.join(f'{s}→{c}' for s, c in GRANTS)}; alice consents to venue.entry at city-library.")
+    stdout.write(f"Grants: {', '.join(f'{s}→{c}' for s, c in GRANTS)} (statutory and sensitive ones proposed by "
+                 f"bureau, approved by {SECOND_ADMIN[0]}); alice consents to venue.entry at city-library.")

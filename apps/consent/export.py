@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.identity import selectors as identity_selectors
 from apps.identity.models import Citizen
 
 from . import chain, selectors
-from .models import AccessGrant, Consent, Representation
+from .models import AccessGrant, CatalogueProposal, Consent, Representation
 
 ExportProvider = Callable[[Citizen], Any]
 
@@ -207,6 +208,17 @@ def _grants_approved(citizen: Citizen) -> list[dict]:
     ]
 
 
+def _proposals(citizen: Citizen) -> list[dict]:
+    # A bureau administrator's own acts under the two-person rule: what they proposed and what they decided.
+    return [
+        {"id": p.pk, "kind": p.kind, "target": p.target, "state": p.state, "legal_reference": p.legal_reference,
+         "role": "proposed" if p.proposed_by_user_id == citizen.pk else "decided",
+         "created_at": _iso(p.created_at), "decided_at": _iso(p.decided_at), "grant": p.grant_id}
+        for p in CatalogueProposal.objects.filter(Q(proposed_by_user=citizen) | Q(decided_by_user=citizen))
+        .order_by("pk")
+    ]
+
+
 register_export_section("profile", _profile, title=_("Profile and real-name verification"))
 register_export_section("consents", _consents, covers=("consent.Consent.citizen",), title=_("My consents"))
 register_export_section(
@@ -224,6 +236,11 @@ register_export_section("code_subjects", _code_subjects, covers=("codes.Subject.
                         title=_("My codes: pseudonyms and status entries"))
 register_export_section("grants_approved", _grants_approved, covers=("consent.AccessGrant.approved_by_user",),
                         title=_("Access grants I approved for the data bureau"))
+register_export_section(
+    "catalogue_proposals", _proposals, title=_("Catalogue changes and grants I proposed or decided"),
+    covers=("consent.CatalogueProposal.proposed_by_user", "consent.CatalogueProposal.decided_by_user",
+            "consent.CatalogueProposal.grant"),
+)
 
 
 def _code_types(citizen: Citizen) -> dict[str, Any]:

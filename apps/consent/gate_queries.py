@@ -14,22 +14,24 @@ from django.db.backends.utils import CursorWrapper
 from .models import LOG_ROW, AccessLog
 
 # One round trip for the decision: the organization's grants for the purpose ('g' rows) and the citizen's
-# consents to it, for this organization or any ('c' rows), each newest first, with their status at `now`.
+# consents to it, for this organization or any ('c' rows), each newest first, with their status at `now`
+# (a consent to an older text version of the purpose needs renewal) and the categories awaiting renewal.
 _DECISION = """
 SELECT 'g', g.id,
        CASE WHEN g.state = 'revoked' THEN 'revoked'
             WHEN g.valid_from > %(now)s THEN 'not_yet_valid'
             WHEN g.valid_until IS NOT NULL AND g.valid_until <= %(now)s THEN 'expired'
             ELSE 'active' END,
-       p.id, p.legal_basis, p.is_active, p.updated_at, NULL, g.created_at
+       p.id, p.legal_basis, p.is_active, p.updated_at, NULL, g.created_at, NULL
   FROM consent_accessgrant g JOIN consent_purpose p ON p.id = g.purpose_id
  WHERE g.organization_id = %(org)s AND p.code = %(code)s
 UNION ALL
 SELECT 'c', c.id,
        CASE WHEN c.withdrawn_at IS NOT NULL THEN 'withdrawn'
             WHEN c.expires_at IS NOT NULL AND c.expires_at <= %(now)s THEN 'expired'
+            WHEN c.text_version < p.text_version THEN 'needs_renewal'
             ELSE 'active' END,
-       p.id, NULL, NULL, NULL, c.categories, c.given_at
+       p.id, NULL, NULL, NULL, c.categories, c.given_at, c.renewal_categories
   FROM consent_consent c JOIN consent_purpose p ON p.id = c.purpose_id
  WHERE c.citizen_id = %(citizen)s AND p.code = %(code)s AND (c.organization_id = %(org)s OR c.organization_id IS NULL)
  ORDER BY 1 DESC, 9 DESC, 2 DESC
@@ -90,15 +92,19 @@ def db_datetime(value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def decision_rows(*, organization_id: int, purpose_code: str, citizen_id: int, now):
     """Return (grants, consents): grants as [(id, status, purpose_id, legal_basis, purpose_active,
-    purpose_updated_at)] and consents as [(id, status, categories)], each newest first."""
+    purpose_updated_at)] and consents as [(id, status, categories, renewal_categories)], each newest first."""
     params = {"now": db_datetime(now), "org": organization_id, "code": purpose_code, "citizen": citizen_id}
     with _cursor() as cursor:
         cursor.execute(_DECISION, params)
         rows = cursor.fetchall()
     grants = [(r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows if r[0] == "g"]
-    consents = [(r[1], r[2], json.loads(r[7]) if isinstance(r[7], str) else r[7]) for r in rows if r[0] == "c"]
+    consents = [(r[1], r[2], _json(r[7]), _json(r[9]) or []) for r in rows if r[0] == "c"]
     return grants, consents
 
 

@@ -17,6 +17,10 @@ from apps.identity.models import ApiClient, Organization
 
 GENESIS_HASH = "0" * 64
 
+# The health colour is epidemic-control data by definition: an invariant of the code, never an editable flag
+# (the Zhengzhou red codes of June 2022 were colours bent to another purpose).
+EPIDEMIC_ONLY_CATEGORIES = frozenset({"health.colour"})
+
 
 class LegalBasis(models.TextChoices):
     CONSENT = "consent", _("Consent")
@@ -55,6 +59,13 @@ class DataCategory(models.Model):
                 name="datacategory_epidemic_only_is_sensitive",
                 violation_error_code="epidemic_only_not_sensitive",
                 violation_error_message=_("A category reserved for epidemic control must be marked sensitive."),
+            ),
+            # Even a write that bypasses the services cannot free the health colour.
+            models.CheckConstraint(
+                condition=~models.Q(code__in=sorted(EPIDEMIC_ONLY_CATEGORIES)) | models.Q(epidemic_only=True),
+                name="datacategory_health_colour_epidemic_only",
+                violation_error_code="health_colour_epidemic_only",
+                violation_error_message=_("The health colour is reserved for epidemic control; that cannot be changed."),
             ),
         ]
 
@@ -227,6 +238,10 @@ class Consent(models.Model):
     given_by_label = models.CharField(max_length=200)
     withdrawn_by_label = models.CharField(max_length=200, blank=True)
     receipt = models.TextField(blank=True)  # compact JWS over the canonical receipt JSON
+    # Categories this consent no longer covers because the catalogue changed under it (a category became
+    # sensitive and so needs its own consent): they wait for the citizen's renewal. `categories` stays as
+    # given, so the signed receipt still matches.
+    renewal_categories = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-given_at", "-id"]
@@ -246,16 +261,28 @@ class Consent(models.Model):
         return f"consent {self.pk} of {self.citizen_id} to {self.purpose_id}"
 
     def status_at(self, now) -> str:
-        """active | withdrawn | expired."""
+        """active | withdrawn | expired | needs_renewal.
+
+        The gate decides the same in SQL (gate_queries._DECISION plus gate.consent_state);
+        tests/consent/test_renewal.py checks that the two agree.
+        """
         if self.withdrawn_at is not None:
             return "withdrawn"
         if self.expires_at is not None and now >= self.expires_at:
             return "expired"
+        if self.text_version < self.purpose.text_version or not self.covered_categories:
+            return "needs_renewal"
         return "active"
 
     @property
     def status(self) -> str:
         return self.status_at(timezone.now())
+
+    @property
+    def covered_categories(self) -> list[str]:
+        """The categories this consent still covers (those given, minus those awaiting renewal)."""
+        waiting = set(self.renewal_categories or ())
+        return [c for c in self.categories if c not in waiting]
 
 
 class Emergency(models.Model):
@@ -281,6 +308,94 @@ class Emergency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CatalogueProposal(models.Model):
+    """A change to the catalogue, or a grant, that one data-bureau administrator proposes and another approves.
+
+    The rows are the bureau's own audit trail: who proposed what, when, and who approved or rejected it.
+    `changes` holds the proposed values in structure (the fields of the purpose or category, or the grant's
+    organization and period), applied as they stand on approval.
+    """
+
+    class Kind(models.TextChoices):
+        CATEGORY_CHANGE = "category_change", _("Change of a data category")
+        PURPOSE_CHANGE = "purpose_change", _("Change of a purpose")
+        GRANT = "grant", _("Access grant")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    target = models.CharField(max_length=64)  # the purpose or category code
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changes = models.JSONField(default=dict)
+    legal_reference = models.CharField(max_length=500, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    proposed_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_by_client = models.ForeignKey(
+        ApiClient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_by_label = models.CharField(max_length=200)
+    decided_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_client = models.ForeignKey(
+        ApiClient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_label = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    grant = models.OneToOneField(
+        AccessGrant, null=True, blank=True, on_delete=models.PROTECT, related_name="proposal"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("catalogue proposal")
+        verbose_name_plural = _("catalogue proposals")
+        indexes = [models.Index(fields=["state", "created_at"], name="proposal_state_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(proposed_by_user__isnull=False) | models.Q(proposed_by_client__isnull=False),
+                name="proposal_has_proposer",
+                violation_error_code="proposer_required",
+                violation_error_message=_("A proposal needs the administrator who proposes it."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="pending", decided_at__isnull=True)
+                | (~models.Q(state="pending") & models.Q(decided_at__isnull=False)),
+                name="proposal_decided_state_consistent",
+                violation_error_code="proposal_decision_inconsistent",
+                violation_error_message=_("A proposal is decided exactly when it is approved or rejected."),
+            ),
+            # Never the proposer: the same user or the same API client cannot decide their own proposal.
+            models.CheckConstraint(
+                condition=models.Q(decided_by_user__isnull=True)
+                | ~models.Q(decided_by_user=models.F("proposed_by_user"))
+                | models.Q(proposed_by_user__isnull=True),
+                name="proposal_not_decided_by_proposer_user",
+                violation_error_code="proposal_decided_by_proposer",
+                violation_error_message=_("A second administrator must decide a proposal, never the one who proposed it."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decided_by_client__isnull=True)
+                | ~models.Q(decided_by_client=models.F("proposed_by_client"))
+                | models.Q(proposed_by_client__isnull=True),
+                name="proposal_not_decided_by_proposer_client",
+                violation_error_code="proposal_decided_by_proposer_key",
+                violation_error_message=_("A second administrator's key must decide a proposal, never the key that proposed it."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"proposal {self.pk} {self.kind} {self.target} ({self.state})"
 
 
 class ReceiptKey(models.Model):

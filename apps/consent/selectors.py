@@ -11,6 +11,7 @@ from citycode.localized import prefers_english
 from .models import (
     AccessGrant,
     AccessLog,
+    CatalogueProposal,
     Consent,
     DataCategory,
     Emergency,
@@ -33,6 +34,20 @@ def categories_list() -> QuerySet[DataCategory]:
     return DataCategory.objects.all()
 
 
+def category_by_code(*, code: str) -> DataCategory | None:
+    return DataCategory.objects.filter(code=code).first()
+
+
+def proposals_list(*, state: str | None = None) -> QuerySet[CatalogueProposal]:
+    """The bureau's audit trail of catalogue changes and grants, newest first."""
+    qs = CatalogueProposal.objects.select_related("organization")
+    return qs.filter(state=state) if state else qs
+
+
+def proposal_by_id(*, proposal_id: int) -> CatalogueProposal | None:
+    return proposals_list().filter(pk=proposal_id).first()
+
+
 def category_labels() -> dict[str, str]:
     """Every data category's label in the active language, keyed by code (one query, for a whole page)."""
     field = "label_en" if prefers_english() else "label_zh"
@@ -46,6 +61,32 @@ def legal_basis_label(*, basis: str) -> str:
 
 def consents_for(*, citizen: Citizen) -> QuerySet[Consent]:
     return Consent.objects.filter(citizen=citizen).select_related("purpose", "organization", "given_by")
+
+
+def renewal_notices(*, citizen: Citizen) -> list[dict]:
+    """The citizen's consents that wait for renewal (the purpose changed, or a category became sensitive), each
+    with the categories not yet covered again by a newer consent: what "my consents" asks them to renew."""
+    now = timezone.now()
+    consents = list(consents_for(citizen=citizen))
+    live = [c for c in consents if c.status_at(now) == "active"]
+    notices = []
+    for consent in consents:
+        status = consent.status_at(now)
+        if status == "needs_renewal":
+            waiting = list(consent.categories)
+        elif status == "active" and consent.renewal_categories:
+            waiting = list(consent.renewal_categories)
+        else:
+            continue
+        newer = [other for other in live if other.purpose_id == consent.purpose_id
+                 and other.organization_id in (None, consent.organization_id) and other.given_at >= consent.given_at]
+        if status == "needs_renewal" and consent.text_version < consent.purpose.text_version and newer:
+            continue  # answered: they read the new text and chose again, perhaps less
+        renewed = {category for other in newer for category in other.covered_categories}
+        rest = [category for category in waiting if category not in renewed]
+        if rest:
+            notices.append({"consent": consent, "categories": rest})
+    return notices
 
 
 def consent_of(*, citizen: Citizen, consent_id: int) -> Consent | None:

@@ -45,7 +45,13 @@ def my_consents(request):
         }
         for c in selectors.consents_for(citizen=request.user)
     ]
-    return render(request, "consent/my_consents.html", {"purposes": purposes, "consents": consents})
+    renewals = [
+        {"consent": n["consent"], "purpose_label": localized(n["consent"].purpose),
+         "categories": [labels.get(code, code) for code in n["categories"]]}
+        for n in selectors.renewal_notices(citizen=request.user)
+    ]
+    return render(request, "consent/my_consents.html",
+                  {"purposes": purposes, "consents": consents, "renewals": renewals})
 
 
 @login_required

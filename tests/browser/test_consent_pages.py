@@ -63,7 +63,7 @@ def test_give_see_the_disclosure_withdraw_and_see_the_next_one_denied(page, worl
     # Then the library's next request is denied, and the denial is in her log too
     with pytest.raises(services.DisclosureDenied) as exc:
         services.disclose(organization=library, purpose="venue.entry", citizen=alice)
-    assert exc.value.code == "consent_withdrawn"
+    assert exc.value.reason == "consent_withdrawn"
     page.click("[data-testid=nav-access-log]")
     page.wait_for_selector("[data-testid=access-log]")
     newest = page.locator("[data-testid=log-row]").first

@@ -59,4 +59,4 @@ def test_a_guardian_gives_and_withdraws_for_his_ward_and_her_page_shows_it_withd
     # And the next disclosure to the library is refused
     with pytest.raises(services.DisclosureDenied) as exc:
         services.disclose(organization=library, purpose="venue.entry", citizen=carol)
-    assert exc.value.code == "consent_withdrawn"
+    assert exc.value.reason == "consent_withdrawn"

@@ -19,6 +19,15 @@ def bureau_admin(db, make_org):
 
 
 @pytest.fixture
+def second_admin(bureau_admin):
+    """A second data-bureau administrator: approves what the first one proposes (the two-person rule)."""
+    bureau = Organization.objects.get(slug="data-bureau")
+    user = Citizen.objects.create(username="bureau-admin-2", name="数据局复核员")
+    identity_services.membership_set(user=user, organization=bureau, role="admin")
+    return user
+
+
+@pytest.fixture
 def library(make_org):
     return make_org("city-library", Organization.Kind.VENUE)
 
@@ -29,9 +38,16 @@ def hospital(make_org):
 
 
 @pytest.fixture
-def grant(bureau_admin):
+def grant(bureau_admin, second_admin):
+    """Grant a purpose: directly for a consent purpose, else proposed by one administrator, approved by another."""
+
     def make(organization, purpose, **kw):
-        return services.access_grant_create(organization=organization, purpose=purpose, approved_by=bureau_admin, **kw)
+        if not services.grant_needs_second_approver(services._purpose(purpose)):
+            return services.access_grant_create(organization=organization, purpose=purpose,
+                                                approved_by=bureau_admin, **kw)
+        proposal = services.access_grant_propose(organization=organization, purpose=purpose,
+                                                 proposed_by=bureau_admin, legal_reference="test statute", **kw)
+        return services.proposal_approve(proposal=proposal, approved_by=second_admin).grant
 
     return make
 

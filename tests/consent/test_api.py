@@ -101,11 +101,11 @@ def test_the_data_bureau_manages_purposes_grants_and_emergencies(bureau_api, lib
     # categories and purposes
     r = bureau_api.post("/api/v1/consent/categories", {"code": "talent.level", "label_zh": "人才层次",
                                                        "label_en": "Talent level", "sensitive": False}, format="json")
-    assert r.status_code == 200, r.json()
+    assert r.status_code == 201, r.json()
     r = bureau_api.post("/api/v1/consent/purposes", {
         "code": "talent.housing", "label_zh": "人才住房", "label_en": "Talent housing",
         "categories": ["identity.name", "talent.level"], "retention_days": 365}, format="json")
-    assert r.status_code == 200 and r.json()["text_version"] == 1
+    assert r.status_code == 201 and r.json()["text_version"] == 1
     r = bureau_api.post("/api/v1/consent/purposes", {
         "code": "transit.peek", "label_zh": "x", "label_en": "x", "categories": ["health.colour"],
         "retention_days": 1}, format="json")

@@ -21,7 +21,7 @@ def test_the_migration_seeds_the_taxonomy_and_the_first_purposes():
     assert selectors.purpose_by_code(code="health.epidemic_control").epidemic_control
 
 
-def test_upserts_are_idempotent_and_bump_the_text_version_only_on_change():
+def test_upserts_are_idempotent_and_a_change_needs_a_proposal(bureau_admin, second_admin):
     category = services.category_upsert(code="talent.level", label_zh="人才层次", label_en="Talent level",
                                         sensitive=False)
     again = services.category_upsert(code="talent.level", label_zh="人才层次", label_en="Talent level",
@@ -32,8 +32,14 @@ def test_upserts_are_idempotent_and_bump_the_text_version_only_on_change():
                 categories=["identity.name", "talent.level"], retention_days=365)
     purpose = services.purpose_upsert(**spec)
     assert services.purpose_upsert(**spec).text_version == purpose.text_version == 1
-    # A narrower bound is a change: the version moves on
-    changed = services.purpose_upsert(**{**spec, "categories": ["talent.level"]})
+    # A narrower bound is a change: never applied directly
+    with pytest.raises(Conflict) as exc:
+        services.purpose_upsert(**{**spec, "categories": ["talent.level"]})
+    assert exc.value.code == "proposal_required"
+    # Proposed by one administrator and approved by another, the version moves on
+    proposal = services.purpose_change_propose(**{**spec, "categories": ["talent.level"]}, proposed_by=bureau_admin)
+    services.proposal_approve(proposal=proposal, approved_by=second_admin)
+    changed = Purpose.objects.get(code="talent.housing")
     assert changed.text_version == 2
     assert [c.code for c in changed.categories.all()] == ["talent.level"]
     assert Purpose.objects.filter(code="talent.housing").count() == 1
@@ -64,9 +70,12 @@ def test_the_health_colour_can_only_be_bound_to_epidemic_control():
 
 def test_the_epidemic_flag_survives_an_upsert_that_does_not_mention_it():
     purpose = services.purpose_upsert(code="health.epidemic_control", label_zh="疫情防控", label_en="Epidemic control",
+                                      description_zh="依法开展传染病防控，核验健康码颜色。",
+                                      description_en="Statutory infectious-disease control: checking the health "
+                                                     "code colour.",
                                       legal_basis="statutory", retention_days=30,
                                       categories=["health.colour", "identity.name", "identity.id_masked"])
-    assert purpose.epidemic_control
+    assert purpose.epidemic_control and purpose.text_version == 1
 
 
 def test_a_consent_can_never_ask_beyond_the_bound(make_citizen):
@@ -82,13 +91,15 @@ def test_a_statutory_purpose_takes_no_consent(make_citizen):
     assert exc.value.code == "consent_not_applicable"
 
 
-def test_a_consent_records_the_text_version_and_refuses_a_stale_one(make_citizen):
+def test_a_consent_records_the_text_version_and_refuses_a_stale_one(make_citizen, bureau_admin, second_admin):
     citizen = make_citizen()
     consent = services.consent_give(citizen=citizen, purpose="venue.entry", categories=["identity.adult"],
                                     text_version=1)
     assert consent.text_version == 1
-    services.purpose_upsert(code="venue.entry", label_zh="场馆入场（新）", label_en="Venue entry",
-                            categories=["identity.adult", "identity.name"], retention_days=30)
+    proposal = services.purpose_change_propose(code="venue.entry", label_zh="场馆入场（新）", label_en="Venue entry",
+                                               categories=["identity.adult", "identity.name"], retention_days=30,
+                                               proposed_by=bureau_admin)
+    services.proposal_approve(proposal=proposal, approved_by=second_admin)
     with pytest.raises(Conflict) as exc:
         services.consent_give(citizen=citizen, purpose="venue.entry", categories=["identity.adult"], text_version=1)
     assert exc.value.code == "stale_text_version"

@@ -9,7 +9,7 @@ from apps.consent import services
 from apps.consent.models import AccessGrant, AccessLog, Consent
 from apps.identity import services as identity_services
 from apps.identity.models import Citizen, Organization
-from citycode.errors import DomainError, Forbidden
+from citycode.errors import DomainError, Forbidden, NotFound
 from tests.consent.conftest import later
 
 pytestmark = pytest.mark.django_db
@@ -19,10 +19,12 @@ def denied(**kw) -> services.DisclosureDenied:
     before = AccessLog.objects.count()
     with pytest.raises(services.DisclosureDenied) as exc:
         services.disclose(**kw)
-    # every denial leaves exactly one log row, naming the reason
+    # every denial leaves exactly one log row, naming the precise reason
     assert AccessLog.objects.count() == before + 1
     row = AccessLog.objects.get(pk=exc.value.log_id)
-    assert (row.outcome, row.reason, row.categories) == ("denied", exc.value.code, [])
+    assert (row.outcome, row.reason, row.categories) == ("denied", exc.value.reason, [])
+    # while the organization is told only that nothing was disclosed
+    assert exc.value.code == "not_disclosed"
     return exc.value
 
 
@@ -41,18 +43,25 @@ def test_no_grant_is_denied(alice, library):
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
     # When the library asks, Then it is denied for lack of a grant
     error = denied(organization=library, purpose="venue.entry", citizen=alice, categories=["identity.adult"])
-    assert error.code == "no_grant"
+    assert error.reason == "no_grant"
     assert isinstance(error, Forbidden) and error.status_code == 403
 
 
-def test_an_unknown_purpose_is_denied_and_logged(alice, library):
-    error = denied(organization=library, purpose="marketing.everything", citizen=alice)
-    assert error.code == "unknown_purpose"
+def test_an_unknown_purpose_is_refused_before_anything_is_written(alice, library):
+    # Given any API caller's own text as the purpose
+    before = AccessLog.objects.count()
+    # When it asks for alice's data with it
+    with pytest.raises(NotFound) as exc:
+        services.disclose(organization=library, purpose="x" * 64, citizen=alice)
+    # Then it is refused as an unknown purpose, and nothing lands in alice's log (nor anyone's)
+    assert exc.value.code == "unknown_purpose"
+    assert AccessLog.objects.count() == before
+    assert not AccessLog.objects.filter(citizen=alice).exists()
 
 
 def test_a_grant_without_consent_is_denied_for_a_consent_purpose(alice, library, grant):
     grant(library, "venue.entry")
-    assert denied(organization=library, purpose="venue.entry", citizen=alice).code == "no_consent"
+    assert denied(organization=library, purpose="venue.entry", citizen=alice).reason == "no_consent"
 
 
 def test_grant_and_consent_return_only_the_consented_categories(alice, library, grant):
@@ -74,7 +83,7 @@ def test_asking_only_for_unconsented_categories_is_denied(alice, library, grant)
     grant(library, "venue.entry")
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
     error = denied(organization=library, purpose="venue.entry", citizen=alice, categories=["identity.name"])
-    assert error.code == "category_not_consented"
+    assert error.reason == "category_not_consented"
 
 
 def test_a_category_outside_the_purpose_bound_is_denied(alice, library, grant):
@@ -82,7 +91,7 @@ def test_a_category_outside_the_purpose_bound_is_denied(alice, library, grant):
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult", "identity.name"])
     error = denied(organization=library, purpose="venue.entry", citizen=alice,
                    categories=["identity.adult", "identity.phone"])
-    assert error.code == "category_not_allowed"
+    assert error.reason == "category_not_allowed"
 
 
 def test_withdrawal_denies_the_very_next_call(alice, library, grant):
@@ -92,7 +101,7 @@ def test_withdrawal_denies_the_very_next_call(alice, library, grant):
     # When alice withdraws
     services.consent_withdraw(consent=consent)
     # Then the next call is denied and says why
-    assert denied(organization=library, purpose="venue.entry", citizen=alice).code == "consent_withdrawn"
+    assert denied(organization=library, purpose="venue.entry", citizen=alice).reason == "consent_withdrawn"
 
 
 def test_an_expired_consent_is_denied(alice, library, grant):
@@ -103,7 +112,7 @@ def test_an_expired_consent_is_denied(alice, library, grant):
     # When the consent's hour has passed (moved into the past in the database)
     Consent.objects.filter(pk=consent.pk).update(given_at=later(days=-2), expires_at=later(seconds=-1))
     # Then it no longer allows anything
-    assert denied(organization=library, purpose="venue.entry", citizen=alice).code == "consent_expired"
+    assert denied(organization=library, purpose="venue.entry", citizen=alice).reason == "consent_expired"
 
 
 def test_an_expired_grant_stops_working(alice, library, grant):
@@ -114,19 +123,19 @@ def test_an_expired_grant_stops_working(alice, library, grant):
     # When the grant's end has passed
     AccessGrant.objects.filter(pk=the_grant.pk).update(valid_from=later(days=-10), valid_until=later(seconds=-1))
     # Then the expired grant is refused, even with a valid consent
-    assert denied(organization=library, purpose="venue.entry", citizen=alice).code == "grant_expired"
+    assert denied(organization=library, purpose="venue.entry", citizen=alice).reason == "grant_expired"
 
 
 def test_a_grant_created_already_expired_never_works(alice, library, grant):
     grant(library, "venue.entry", valid_from=later(days=-30), valid_until=later(days=-1))
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
-    assert denied(organization=library, purpose="venue.entry", citizen=alice).code == "grant_expired"
+    assert denied(organization=library, purpose="venue.entry", citizen=alice).reason == "grant_expired"
 
 
 def test_a_future_grant_does_not_work_yet(alice, library, grant):
     grant(library, "venue.entry", valid_from=later(days=1))
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
-    assert denied(organization=library, purpose="venue.entry", citizen=alice).code == "grant_not_yet_valid"
+    assert denied(organization=library, purpose="venue.entry", citizen=alice).reason == "grant_not_yet_valid"
 
 
 def test_a_revoked_grant_is_denied_on_the_next_call(alice, library, grant, bureau_admin):
@@ -134,7 +143,7 @@ def test_a_revoked_grant_is_denied_on_the_next_call(alice, library, grant, burea
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
     allowed(organization=library, purpose="venue.entry", citizen=alice)
     services.access_grant_revoke(grant=the_grant, revoked_by=bureau_admin)
-    assert denied(organization=library, purpose="venue.entry", citizen=alice).code == "grant_revoked"
+    assert denied(organization=library, purpose="venue.entry", citizen=alice).reason == "grant_revoked"
 
 
 def test_a_renewed_grant_works_beside_an_expired_one(alice, library, grant):
@@ -150,7 +159,7 @@ def test_a_consent_for_one_organization_does_not_cover_another(alice, library, h
     grant(gym, "venue.entry")
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"], organization=library)
     allowed(organization=library, purpose="venue.entry", citizen=alice)
-    assert denied(organization=gym, purpose="venue.entry", citizen=alice).code == "no_consent"
+    assert denied(organization=gym, purpose="venue.entry", citizen=alice).reason == "no_consent"
 
 
 def test_a_consent_to_a_purpose_without_organization_covers_every_granted_one(alice, library, grant, make_org):
@@ -164,7 +173,7 @@ def test_a_consent_to_a_purpose_without_organization_covers_every_granted_one(al
 
 def test_a_statutory_purpose_needs_a_grant_but_no_consent(alice, make_org, grant):
     police = make_org("traffic-police")
-    assert denied(organization=police, purpose="licence.traffic_check", citizen=alice).code == "no_grant"
+    assert denied(organization=police, purpose="licence.traffic_check", citizen=alice).reason == "no_grant"
     grant(police, "licence.traffic_check")
     result = allowed(organization=police, purpose="licence.traffic_check", citizen=alice,
                      categories=["licence.driving"])
@@ -178,7 +187,7 @@ def test_the_emergency_basis_works_inside_its_period_and_not_after(alice, make_o
     commission = make_org("health-commission")
     grant(commission, "health.contact_tracing")
     ask = dict(organization=commission, purpose="health.contact_tracing", citizen=alice)
-    assert denied(**ask).code == "no_consent"
+    assert denied(**ask).reason == "no_consent"
     # When an emergency covering it is declared, Then the purpose is allowed on the emergency basis
     emergency = services.emergency_declare(
         name="Outbreak", legal_reference="传染病防治法 第三十九条", purposes=["health.contact_tracing"],
@@ -186,7 +195,7 @@ def test_the_emergency_basis_works_inside_its_period_and_not_after(alice, make_o
     assert allowed(**ask).basis == "emergency"
     # When the emergency ends, Then consent is needed again
     services.emergency_end(emergency=emergency)
-    assert denied(**ask).code == "no_consent"
+    assert denied(**ask).reason == "no_consent"
     # And with a fresh (separate, sensitive) consent it works on the consent basis
     services.consent_give(citizen=alice, purpose="health.contact_tracing", categories=["location.whereabouts"],
                           sensitive_confirmed=True)
@@ -200,7 +209,7 @@ def test_an_emergency_not_yet_started_gives_no_basis(alice, make_org, grant, bur
     grant(commission, "health.contact_tracing")
     services.emergency_declare(name="Drill", legal_reference="ref", purposes=["health.contact_tracing"],
                                starts_at=later(days=1), ends_at=later(days=2), declared_by=bureau_admin)
-    assert denied(organization=commission, purpose="health.contact_tracing", citizen=alice).code == "no_consent"
+    assert denied(organization=commission, purpose="health.contact_tracing", citizen=alice).reason == "no_consent"
 
 
 def test_an_emergency_cannot_cover_a_consent_purpose(bureau_admin):
@@ -214,7 +223,7 @@ def test_an_inactive_purpose_is_denied(alice, library, grant):
     grant(library, "venue.entry")
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
     services.purpose_set_active(purpose=services._purpose("venue.entry"), is_active=False)
-    assert denied(organization=library, purpose="venue.entry", citizen=alice).code == "purpose_not_allowed"
+    assert denied(organization=library, purpose="venue.entry", citizen=alice).reason == "purpose_not_allowed"
 
 
 def test_staff_and_machines_act_only_for_their_own_organization(alice, library, hospital, grant):
@@ -232,14 +241,14 @@ def test_staff_and_machines_act_only_for_their_own_organization(alice, library, 
     assert (row.actor_kind, row.actor_id, row.actor_label) == ("staff", librarian.pk, "librarian")
     assert row.request_id == "req-1"
     allowed(organization=library, purpose="venue.entry", citizen=alice, actor=reader)
-    assert denied(organization=library, purpose="venue.entry", citizen=alice, actor=outsider).code == \
+    assert denied(organization=library, purpose="venue.entry", citizen=alice, actor=outsider).reason == \
         "actor_not_authorized"
-    assert denied(organization=library, purpose="venue.entry", citizen=alice, actor=foreign).code == \
+    assert denied(organization=library, purpose="venue.entry", citizen=alice, actor=foreign).reason == \
         "actor_not_authorized"
     # When the librarian's membership ends, Then the next call under their name is refused
     identity_services.membership_remove(user=librarian, organization=library)
     librarian = Citizen.objects.get(pk=librarian.pk)
-    assert denied(organization=library, purpose="venue.entry", citizen=alice, actor=librarian).code == \
+    assert denied(organization=library, purpose="venue.entry", citizen=alice, actor=librarian).reason == \
         "actor_not_authorized"
 
 

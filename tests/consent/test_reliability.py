@@ -114,7 +114,7 @@ def test_giving_the_same_consent_twice_keeps_one_live_consent(alice, library, gr
     assert Consent.objects.filter(citizen=alice).count() == 1
     with pytest.raises(consent_services.DisclosureDenied) as denied:
         consent_services.disclose(organization=library, purpose="venue.entry", citizen=alice)
-    assert denied.value.code == "consent_withdrawn"
+    assert denied.value.reason == "consent_withdrawn"
 
 
 @postgres_only

@@ -148,8 +148,11 @@ class ScanApi(APIView):
                 "(or validation_error for a malformed body)."
             ),
             403: OpenApiResponse(
-                description="The consent gate refused; `error.code` is the reason (no_grant, no_consent, "
-                "consent_withdrawn, unknown_purpose, ...). The refusal is in the citizen's access log."
+                description="The consent gate refused; `error.code` is always `not_disclosed` (the precise "
+                "reason, which could tell about the citizen, is in the citizen's access log)."
+            ),
+            404: OpenApiResponse(
+                description="`unknown_purpose`: no such purpose; nothing is written to any access log."
             ),
         },
         tags=["codes"],

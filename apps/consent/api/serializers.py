@@ -34,7 +34,10 @@ class ConsentOutput(serializers.Serializer):
     categories = serializers.ListField(child=serializers.CharField())
     sensitive = serializers.BooleanField()
     text_version = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="active, withdrawn, expired or needs_renewal (the purpose changed, "
+                                   "or its data was reclassified: consent again to the current text).")
+    renewal_categories = serializers.ListField(
+        child=serializers.CharField(), help_text="Categories this consent no longer covers until renewed.")
     given_at = serializers.DateTimeField()
     given_by = serializers.CharField(source="given_by_label")
     expires_at = serializers.DateTimeField(allow_null=True)
@@ -120,6 +123,7 @@ class CategoryUpsertInput(serializers.Serializer):
     label_en = serializers.CharField(max_length=200)
     sensitive = serializers.BooleanField()
     epidemic_only = serializers.BooleanField(required=False, allow_null=True, default=None)
+    legal_reference = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class PurposeUpsertInput(serializers.Serializer):
@@ -132,6 +136,10 @@ class PurposeUpsertInput(serializers.Serializer):
     categories = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1)
     retention_days = serializers.IntegerField(min_value=1, max_value=36500)
     epidemic_control = serializers.BooleanField(required=False, allow_null=True, default=None)
+    legal_reference = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="Required for a statutory basis: the law and article that oblige this use.",
+    )
 
 
 class GrantOutput(serializers.Serializer):
@@ -155,6 +163,25 @@ class GrantCreateInput(serializers.Serializer):
     purpose = serializers.CharField(max_length=64)
     valid_from = serializers.DateTimeField(required=False, allow_null=True)
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
+    legal_reference = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="Required for a statutory purpose: the law and article that oblige this organization.",
+    )
+
+
+class ProposalOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    target = serializers.CharField(help_text="The purpose or category code.")
+    organization = serializers.CharField(source="organization.slug", allow_null=True, default=None)
+    changes = serializers.JSONField(help_text="The proposed values, applied as they stand on approval.")
+    legal_reference = serializers.CharField()
+    state = serializers.CharField()
+    proposed_by = serializers.CharField(source="proposed_by_label")
+    proposed_at = serializers.DateTimeField(source="created_at")
+    decided_by = serializers.CharField(source="decided_by_label")
+    decided_at = serializers.DateTimeField(allow_null=True)
+    grant = serializers.IntegerField(source="grant_id", allow_null=True)
 
 
 class EmergencyInput(serializers.Serializer):

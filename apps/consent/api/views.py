@@ -11,6 +11,7 @@ from apps.identity.permissions import IsCitizen
 from citycode.errors import DomainError, Forbidden, NotFound
 
 from .. import export, receipts, selectors, services
+from ..models import CatalogueProposal
 from ..permissions import IsDataBureauClient
 from . import serializers as s
 
@@ -233,23 +234,46 @@ class MyRepresentationEndApi(APIView):
 class AdminCategoryUpsertApi(APIView):
     permission_classes = [IsDataBureauClient]
 
-    @extend_schema(request=s.CategoryUpsertInput, responses={200: s.CategoryOutput}, tags=["consent admin"],
-                   summary="Create or update a data category")
+    @extend_schema(
+        request=s.CategoryUpsertInput,
+        responses={201: s.CategoryOutput, 200: s.CategoryOutput, 202: s.ProposalOutput,
+                   409: OpenApiResponse(description="no_change")},
+        tags=["consent admin"],
+        summary="Create a data category (201), or propose a change of one (202: a second administrator approves)",
+    )
     def post(self, request):
         data = s.CategoryUpsertInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(s.CategoryOutput(services.category_upsert(**data.validated_data)).data)
+        fields = dict(data.validated_data)
+        legal_reference = fields.pop("legal_reference")
+        if selectors.category_by_code(code=fields["code"]) is None:
+            return Response(s.CategoryOutput(services.category_upsert(**fields)).data, status=status.HTTP_201_CREATED)
+        proposal = services.category_change_propose(**fields, legal_reference=legal_reference,
+                                                    proposed_by=request.auth)
+        return Response(s.ProposalOutput(proposal).data, status=status.HTTP_202_ACCEPTED)
 
 
 class AdminPurposeUpsertApi(APIView):
     permission_classes = [IsDataBureauClient]
 
-    @extend_schema(request=s.PurposeUpsertInput, responses={200: s.PurposeOutput}, tags=["consent admin"],
-                   summary="Create or update a purpose and its category bound")
+    @extend_schema(
+        request=s.PurposeUpsertInput,
+        responses={201: s.PurposeOutput, 202: s.ProposalOutput,
+                   409: OpenApiResponse(description="no_change")},
+        tags=["consent admin"],
+        summary="Create a purpose (201), or propose a change of one (202: a second administrator approves; a "
+                "change of its texts or bound then asks every citizen who consented to renew)",
+    )
     def post(self, request):
         data = s.PurposeUpsertInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(s.PurposeOutput(services.purpose_upsert(**data.validated_data)).data)
+        fields = dict(data.validated_data)
+        legal_reference = fields.pop("legal_reference")
+        if selectors.purpose_by_code(code=fields["code"]) is None:
+            return Response(s.PurposeOutput(services.purpose_upsert(**fields)).data, status=status.HTTP_201_CREATED)
+        proposal = services.purpose_change_propose(**fields, legal_reference=legal_reference,
+                                                   proposed_by=request.auth)
+        return Response(s.ProposalOutput(proposal).data, status=status.HTTP_202_ACCEPTED)
 
 
 class AdminGrantListApi(APIView):
@@ -265,17 +289,76 @@ class AdminGrantListApi(APIView):
 class AdminGrantCreateApi(APIView):
     permission_classes = [IsDataBureauClient]
 
-    @extend_schema(request=s.GrantCreateInput, responses={201: s.GrantOutput}, tags=["consent admin"],
-                   summary="Authorize an organization for a purpose")
+    @extend_schema(
+        request=s.GrantCreateInput, responses={201: s.GrantOutput, 202: s.ProposalOutput}, tags=["consent admin"],
+        summary="Authorize an organization for a consent purpose (201), or propose a grant of a statutory, "
+                "emergency or sensitive purpose (202: a second administrator approves)",
+    )
     def post(self, request):
         data = s.GrantCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
+        organization = _organization(fields["organization"])
+        purpose = services._purpose(fields["purpose"])
+        if services.grant_needs_second_approver(purpose):
+            proposal = services.access_grant_propose(
+                organization=organization, purpose=purpose.code, proposed_by=request.auth,
+                valid_from=fields.get("valid_from"), valid_until=fields.get("valid_until"),
+                legal_reference=fields["legal_reference"],
+            )
+            return Response(s.ProposalOutput(proposal).data, status=status.HTTP_202_ACCEPTED)
         grant = services.access_grant_create(
-            organization=_organization(fields["organization"]), purpose=fields["purpose"], approved_by=request.auth,
+            organization=organization, purpose=purpose, approved_by=request.auth,
             valid_from=fields.get("valid_from"), valid_until=fields.get("valid_until"),
         )
         return Response(s.GrantOutput(grant, context={"now": timezone.now()}).data, status=status.HTTP_201_CREATED)
+
+
+class AdminProposalsApi(APIView):
+    permission_classes = [IsDataBureauClient]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("state", str, enum=["pending", "approved", "rejected"],
+                                     description="Only proposals in this state.")],
+        responses={200: s.ProposalOutput(many=True)}, tags=["consent admin"],
+        summary="Proposals: the bureau's audit trail of who proposed and who decided each catalogue change",
+    )
+    def get(self, request):
+        state = request.query_params.get("state") or None
+        if state is not None and state not in CatalogueProposal.State.values:
+            raise DomainError("invalid_state", _("Unknown proposal state."))
+        return Response(s.ProposalOutput(selectors.proposals_list(state=state), many=True).data)
+
+
+def _proposal(proposal_id: int):
+    proposal = selectors.proposal_by_id(proposal_id=proposal_id)
+    if proposal is None:
+        raise NotFound("not_found", _("No such proposal."))
+    return proposal
+
+
+class AdminProposalApproveApi(APIView):
+    permission_classes = [IsDataBureauClient]
+
+    @extend_schema(request=None, responses={200: s.ProposalOutput,
+                                            403: OpenApiResponse(description="own_proposal"),
+                                            409: OpenApiResponse(description="proposal_decided, proposal_stale")},
+                   tags=["consent admin"], summary="Approve and apply a proposal (never the proposer's own)")
+    def post(self, request, proposal_id: int):
+        proposal = services.proposal_approve(proposal=_proposal(proposal_id), approved_by=request.auth)
+        return Response(s.ProposalOutput(proposal).data)
+
+
+class AdminProposalRejectApi(APIView):
+    permission_classes = [IsDataBureauClient]
+
+    @extend_schema(request=None, responses={200: s.ProposalOutput,
+                                            403: OpenApiResponse(description="own_proposal"),
+                                            409: OpenApiResponse(description="proposal_decided")},
+                   tags=["consent admin"], summary="Reject a proposal (never the proposer's own)")
+    def post(self, request, proposal_id: int):
+        proposal = services.proposal_reject(proposal=_proposal(proposal_id), rejected_by=request.auth)
+        return Response(s.ProposalOutput(proposal).data)
 
 
 class AdminGrantRevokeApi(APIView):

@@ -120,6 +120,7 @@ def consent_give(
         citizen=citizen, purpose=the_purpose, organization=organization, text_version=the_purpose.text_version,
         expires_at=expires_at, given_by=actor or citizen, withdrawn_at__isnull=True,
     ):
+        live.purpose = the_purpose  # status_at compares with the purpose's text version: no query per row
         if live.categories == wanted and live.status_at(now) == "active":
             return live
 

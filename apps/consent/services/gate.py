@@ -11,17 +11,22 @@ from django.utils.translation import gettext_lazy
 
 from apps.identity import permissions as identity_permissions
 from apps.identity.models import ApiClient, Citizen, Organization
-from citycode.errors import Forbidden
+from citycode.errors import Forbidden, NotFound
 
 from .. import chain, gate_queries
 from ..models import CHAIN_FORMAT, GENESIS_HASH, AccessLog, DataCategory, LegalBasis, Purpose
 
+GENERIC_DENIAL = "not_disclosed"
+
 
 class DisclosureDenied(Forbidden):
-    """disclose() refused; `.code` is the machine-readable reason and `.log_id` the access-log row of the denial."""
+    """disclose() refused. The organization gets one generic `.code` (`not_disclosed`) and message: a precise
+    reason would tell it about the citizen (`consent_withdrawn` reveals a past consent). The precise `.reason`
+    is in the citizen's access log (row `.log_id`) and the bureau's view, never in the response."""
 
-    def __init__(self, code: str, message: str = "", *, log_id: int | None = None) -> None:
-        super().__init__(code, message)
+    def __init__(self, reason: str, *, log_id: int | None = None) -> None:
+        super().__init__(GENERIC_DENIAL, str(gettext_lazy("The data was not disclosed.")))
+        self.reason = reason
         self.log_id = log_id
 
 
@@ -51,6 +56,7 @@ DENIAL_MESSAGES = {
     "no_consent": gettext_lazy("The citizen has not consented to this purpose."),
     "consent_withdrawn": gettext_lazy("The citizen withdrew consent to this purpose."),
     "consent_expired": gettext_lazy("The citizen's consent to this purpose has expired."),
+    "consent_needs_renewal": gettext_lazy("The purpose changed; the citizen's consent needs renewal."),
     "category_not_consented": gettext_lazy("The citizen has not consented to any of the requested data categories."),
 }
 
@@ -111,7 +117,11 @@ def _decide(*, organization, purpose, citizen, categories, actor, now) -> _Decis
     )
     if not grants:
         decision.purpose_id = Purpose.objects.filter(code=code).values_list("id", flat=True).first()
-        decision.reason = "no_grant" if decision.purpose_id is not None else "unknown_purpose"
+        if decision.purpose_id is None:
+            # Refused before anything is written: an unknown purpose is the caller's own text, and it must
+            # not land in a citizen's hash-chained log. It says nothing about the citizen.
+            raise NotFound("unknown_purpose", str(DENIAL_MESSAGES["unknown_purpose"]))
+        decision.reason = "no_grant"
         return decision
     _gid, _status, purpose_id, legal_basis, purpose_active, purpose_updated_at = grants[0]
     decision.purpose_id = purpose_id
@@ -153,18 +163,31 @@ def _decide(*, organization, purpose, citizen, categories, actor, now) -> _Decis
             return decision
 
     # Consent (and emergency purposes outside an emergency): the citizen's own consents decide.
-    live = [(cid, cats) for cid, status, cats in consents if status == "active"]
+    states = [(cid, *consent_state(status, cats, renewal)) for cid, status, cats, renewal in consents]
+    live = [(cid, covered) for cid, status, covered in states if status == "active"]
     if not live:
-        decision.reason = f"consent_{consents[0][1]}" if consents else "no_consent"
+        decision.reason = f"consent_{states[0][1]}" if states else "no_consent"
         return decision
     consented = set().union(*(cats for _cid, cats in live))
     allowed = tuple(c for c in requested if c in consented)
     if not allowed:
-        decision.reason = "category_not_consented"
+        # A category the citizen did consent to, until it was reclassified, waits for their renewal.
+        waiting = {c for _cid, status, cats, renewal in consents if status == "active" for c in renewal}
+        decision.reason = "consent_needs_renewal" if waiting.intersection(requested) else "category_not_consented"
         return decision
     decision.allowed, decision.basis = allowed, LegalBasis.CONSENT
-    decision.consent_ids = tuple(sorted(cid for cid, cats in live if consented.intersection(cats)))
+    decision.consent_ids = tuple(sorted(cid for cid, cats in live if set(allowed).intersection(cats)))
     return decision
+
+
+def consent_state(status: str, categories: list[str], renewal: list[str]) -> tuple[str, list[str]]:
+    """(status, covered categories) of a consent from its SQL status: one whose every category awaits renewal
+    needs renewal as a whole. Consent.status_at says the same; tests/consent/test_renewal.py checks both."""
+    waiting = set(renewal or ())
+    covered = [c for c in categories if c not in waiting]
+    if status == "active" and not covered:
+        return "needs_renewal", covered
+    return status, covered
 
 
 def _chain_append(row: AccessLog) -> AccessLog:
@@ -225,8 +248,7 @@ def disclose(
             )
         )
     if decision.reason:
-        raise DisclosureDenied(decision.reason, str(DENIAL_MESSAGES.get(decision.reason, decision.reason)),
-                               log_id=row.pk)
+        raise DisclosureDenied(decision.reason, log_id=row.pk)
     return Disclosure(
         categories=decision.allowed,
         basis=decision.basis,

@@ -13,7 +13,7 @@ from apps.identity import permissions as identity_permissions
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import DomainError, Forbidden
 
-from ..models import AccessGrant, Purpose
+from ..models import AccessGrant, LegalBasis, Purpose
 from ..permissions import is_data_bureau_client
 from .catalogue import _purpose
 
@@ -21,6 +21,7 @@ DATA_BUREAU_SLUG = "data-bureau"
 
 
 def _approver_label(approved_by) -> str:
+    """The label of a data-bureau administrator (a person or a `consent.admin` API client); refuses anyone else."""
     if isinstance(approved_by, ApiClient):
         if not is_data_bureau_client(approved_by):
             raise Forbidden("not_data_bureau", _("Only the data bureau may approve access grants."))
@@ -34,6 +35,12 @@ def _approver_label(approved_by) -> str:
     raise DomainError("invalid_approver", _("A grant needs an approver."))
 
 
+def grant_needs_second_approver(purpose: Purpose) -> bool:
+    """A grant that lets an organization read without consent (statutory, emergency) or read sensitive data
+    is a proposal a second data-bureau administrator approves; other grants still need the citizen's consent."""
+    return purpose.legal_basis != LegalBasis.CONSENT or purpose.categories.filter(sensitive=True).exists()
+
+
 @transaction.atomic
 def access_grant_create(
     *,
@@ -43,9 +50,29 @@ def access_grant_create(
     valid_from: dt.datetime | None = None,
     valid_until: dt.datetime | None = None,
 ) -> AccessGrant:
-    """Authorize an organization for a purpose (approved by a data-bureau admin or a `consent.admin` API client)."""
+    """Authorize an organization for a purpose (approved by a data-bureau admin or a `consent.admin` API client).
+
+    Only for purposes that need consent and no sensitive data; any other grant is a proposal
+    (`access_grant_propose`) that a second administrator approves: Forbidden `proposal_required`.
+    """
     the_purpose = _purpose(purpose)
     label = _approver_label(approved_by)
+    if grant_needs_second_approver(the_purpose):
+        raise Forbidden("proposal_required", _("A grant of a statutory, emergency or sensitive purpose needs a "
+                                               "proposal that a second data-bureau administrator approves."))
+    return _grant_save(organization=organization, purpose=the_purpose, approved_by=approved_by, label=label,
+                       valid_from=valid_from, valid_until=valid_until)
+
+
+def _grant_check(*, valid_from: dt.datetime | None, valid_until: dt.datetime | None) -> None:
+    if valid_until is not None and valid_until <= (valid_from or timezone.now()):
+        raise ValidationError({"valid_until": ValidationError(_("The grant must end after it starts."),
+                                                              code="invalid_period")})
+
+
+def _grant_save(*, organization: Organization, purpose: Purpose, approved_by: Citizen | ApiClient, label: str,
+                valid_from: dt.datetime | None, valid_until: dt.datetime | None) -> AccessGrant:
+    the_purpose = purpose
     grant = AccessGrant(
         organization=organization,
         purpose=the_purpose,
@@ -55,9 +82,7 @@ def access_grant_create(
         approved_by_client=approved_by if isinstance(approved_by, ApiClient) else None,
         approved_by_label=label,
     )
-    if valid_until is not None and valid_until <= grant.valid_from:
-        raise ValidationError({"valid_until": ValidationError(_("The grant must end after it starts."),
-                                                              code="invalid_period")})
+    _grant_check(valid_from=grant.valid_from, valid_until=valid_until)
     grant.full_clean()
     grant.save()
     return grant

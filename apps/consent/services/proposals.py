@@ -1,0 +1,172 @@
+"""The two-person rule: a change to the catalogue, or a grant that reads without consent or reads sensitive data,
+is proposed by one data-bureau administrator and applied only when a second one approves it.
+
+The proposal rows are the bureau's audit trail (who proposed, who approved or rejected, when, on what legal
+reference). A proposal is validated when made and again when approved: the catalogue may have moved on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from apps.identity.models import ApiClient, Citizen, Organization
+from citycode.errors import Conflict, Forbidden
+
+from ..models import AccessGrant, CatalogueProposal, LegalBasis
+from .catalogue import (
+    _purpose,
+    category_change_apply,
+    category_change_check,
+    purpose_change_apply,
+    purpose_change_check,
+)
+from .grants import _approver_label, _grant_check, _grant_save, access_grant_revoke
+
+Principal = Citizen | ApiClient
+
+
+def _proposal_new(*, kind: str, target: str, changes: dict, proposed_by: Principal, legal_reference: str = "",
+                  organization: Organization | None = None) -> CatalogueProposal:
+    proposal = CatalogueProposal(
+        kind=kind, target=target, organization=organization, changes=changes,
+        legal_reference=legal_reference.strip(),
+        proposed_by_user=proposed_by if isinstance(proposed_by, Citizen) else None,
+        proposed_by_client=proposed_by if isinstance(proposed_by, ApiClient) else None,
+        proposed_by_label=_approver_label(proposed_by)[:200],
+    )
+    proposal.full_clean()
+    proposal.save()
+    return proposal
+
+
+@transaction.atomic
+def category_change_propose(
+    *, code: str, label_zh: str, label_en: str, sensitive: bool, epidemic_only: bool | None = None,
+    proposed_by: Principal, legal_reference: str = "",
+) -> CatalogueProposal:
+    """Propose a change of an existing data category (its labels, its sensitive flag)."""
+    _approver_label(proposed_by)
+    changes = category_change_check(code=code, label_zh=label_zh, label_en=label_en, sensitive=sensitive,
+                                    epidemic_only=epidemic_only)
+    return _proposal_new(kind=CatalogueProposal.Kind.CATEGORY_CHANGE, target=code, changes=changes,
+                         proposed_by=proposed_by, legal_reference=legal_reference)
+
+
+@transaction.atomic
+def purpose_change_propose(
+    *,
+    code: str,
+    label_zh: str,
+    label_en: str,
+    description_zh: str = "",
+    description_en: str = "",
+    legal_basis: str = LegalBasis.CONSENT,
+    categories: list[str],
+    retention_days: int,
+    epidemic_control: bool | None = None,
+    single_use: bool | None = None,
+    proposed_by: Principal,
+    legal_reference: str = "",
+) -> CatalogueProposal:
+    """Propose a change of an existing purpose (texts, bound, legal basis, retention, flags).
+
+    A statutory basis needs `legal_reference`. On approval a change of the texts or the bound moves every live
+    consent to the purpose to "needs renewal"."""
+    _approver_label(proposed_by)
+    changes = purpose_change_check(
+        code=code, legal_reference=legal_reference, label_zh=label_zh, label_en=label_en,
+        description_zh=description_zh, description_en=description_en, legal_basis=legal_basis,
+        categories=categories, retention_days=retention_days, epidemic_control=epidemic_control,
+        single_use=single_use,
+    )
+    return _proposal_new(kind=CatalogueProposal.Kind.PURPOSE_CHANGE, target=code, changes=changes,
+                         proposed_by=proposed_by, legal_reference=legal_reference)
+
+
+@transaction.atomic
+def access_grant_propose(
+    *,
+    organization: Organization,
+    purpose: str,
+    proposed_by: Principal,
+    valid_from: dt.datetime | None = None,
+    valid_until: dt.datetime | None = None,
+    legal_reference: str = "",
+) -> CatalogueProposal:
+    """Propose a grant. A grant of a statutory purpose needs the legal reference that obliges this organization."""
+    _approver_label(proposed_by)
+    the_purpose = _purpose(purpose)
+    if the_purpose.legal_basis == LegalBasis.STATUTORY and not legal_reference.strip():
+        raise ValidationError({"legal_reference": ValidationError(
+            _("A statutory basis needs the legal reference (law and article)."), code="legal_reference_required")})
+    _grant_check(valid_from=valid_from, valid_until=valid_until)
+    changes = {"valid_from": valid_from.isoformat() if valid_from else None,
+               "valid_until": valid_until.isoformat() if valid_until else None}
+    return _proposal_new(kind=CatalogueProposal.Kind.GRANT, target=the_purpose.code, changes=changes,
+                         organization=organization, proposed_by=proposed_by, legal_reference=legal_reference)
+
+
+def _same_principal(proposal: CatalogueProposal, who: Principal) -> bool:
+    if isinstance(who, Citizen):
+        return proposal.proposed_by_user_id == who.pk
+    return proposal.proposed_by_client_id == who.pk
+
+
+def _pending(proposal: CatalogueProposal, decided_by: Principal) -> tuple[CatalogueProposal, str]:
+    proposal = CatalogueProposal.objects.select_for_update().get(pk=proposal.pk)
+    label = _approver_label(decided_by)
+    if proposal.state != CatalogueProposal.State.PENDING:
+        raise Conflict("proposal_decided", _("This proposal has already been decided."))
+    if _same_principal(proposal, decided_by):
+        raise Forbidden("own_proposal", _("A second data-bureau administrator must decide this proposal, "
+                                          "not the one who proposed it."))
+    return proposal, label
+
+
+def _decided(proposal: CatalogueProposal, *, decided_by: Principal, label: str, state: str) -> CatalogueProposal:
+    proposal.state = state
+    proposal.decided_by_user = decided_by if isinstance(decided_by, Citizen) else None
+    proposal.decided_by_client = decided_by if isinstance(decided_by, ApiClient) else None
+    proposal.decided_by_label = label[:200]
+    proposal.decided_at = timezone.now()
+    proposal.full_clean()
+    proposal.save()
+    return proposal
+
+
+@transaction.atomic
+def proposal_approve(*, proposal: CatalogueProposal, approved_by: Principal) -> CatalogueProposal:
+    """Approve and apply a proposal: never by its proposer; the change is checked again as it now stands."""
+    proposal, label = _pending(proposal, approved_by)
+    if proposal.kind == CatalogueProposal.Kind.CATEGORY_CHANGE:
+        category_change_apply(code=proposal.target, changes=proposal.changes)
+    elif proposal.kind == CatalogueProposal.Kind.PURPOSE_CHANGE:
+        needed_consent = _purpose(proposal.target).legal_basis == LegalBasis.CONSENT
+        purpose = purpose_change_apply(code=proposal.target, changes=proposal.changes)
+        if needed_consent and purpose.legal_basis != LegalBasis.CONSENT:
+            # Grants made while the purpose needed consent were approved by one person for that use only: with
+            # no consent to stand behind them now, each must be proposed and approved again.
+            for grant in AccessGrant.objects.filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
+                access_grant_revoke(grant=grant, revoked_by=approved_by)
+    else:
+        valid_from, valid_until = (parse_datetime(v) if v else None
+                                   for v in (proposal.changes.get("valid_from"), proposal.changes.get("valid_until")))
+        proposal.grant = _grant_save(
+            organization=proposal.organization, purpose=_purpose(proposal.target), approved_by=approved_by,
+            label=f"{label}, proposed by {proposal.proposed_by_label}"[:200],
+            valid_from=valid_from, valid_until=valid_until,
+        )
+    return _decided(proposal, decided_by=approved_by, label=label, state=CatalogueProposal.State.APPROVED)
+
+
+@transaction.atomic
+def proposal_reject(*, proposal: CatalogueProposal, rejected_by: Principal) -> CatalogueProposal:
+    """Reject a proposal (nothing changes). Not by its proposer, who may simply let it lapse."""
+    proposal, label = _pending(proposal, rejected_by)
+    return _decided(proposal, decided_by=rejected_by, label=label, state=CatalogueProposal.State.REJECTED)
