@@ -88,10 +88,10 @@ def test_translations_keep_every_placeholder(catalogue):
 
 def test_translations_are_chinese(catalogue):
     # Every user-facing sentence is translated, not copied (a few API/format terms may stay Latin);
-    # CJK punctuation counts as Chinese (the list separator ", " is "、")
+    # CJK and full-width punctuation count as Chinese (the list separator ", " is "、", a colon "：")
     _header, messages = catalogue
     copied = [m["msgid"] for m in messages
-              if not re.search(r"[\u3000-\u303f\u4e00-\u9fff]", "".join(m["msgstr"].values()))]
+              if not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", "".join(m["msgstr"].values()))]
     assert copied == []
 
 
