@@ -14,13 +14,25 @@ Claims (CBOR map keys):
     key   name         value
     ====  ===========  ===========================================================================
      1    iss          issuer, e.g. "CC" (settings.CITYCODE_ISSUER); keys are trusted per issuer
-     2    sub          pairwise pseudonym per (citizen, code type): base64url of 9 HMAC bytes
+     2    sub          a per-token handle only the issuing city resolves (base64url, 8 characters):
+                       the citizen's number XOR a keystream drawn from the token's ``cti``
      4    exp          expiry, seconds since the epoch
      6    iat          issued at, seconds since the epoch
+     7    cti          the token's unique id: 8 random bytes (single-use purposes refuse a second scan)
     -1    code type    the code type key, e.g. "city"
-    -2    claims       the code type's compact claims (a map); omitted when empty
-    -3    status idx   index of the subject's bit in the code type's status list (revocation)
+    -2    claims       the claims a reader must see offline (the code type's ``offline_claims``); omitted
+                       when empty
+    -3    status idx   only in tokens of a code type with a status list: a fresh index per issued token,
+                       so no index names a person across documents
     ====  ===========  ===========================================================================
+
+No value a reader sees repeats across two tokens of one citizen except the issuer, the code type, the kid
+and the offline claims the code type declares: ``cti`` is random, ``sub`` is a fresh encryption.
+
+One canonical form: :func:`verify` accepts exactly the bytes :func:`encode` writes and refuses any other
+spelling of the same token as ``non_canonical`` with a ``detail`` naming the rule (see :data:`NON_CANONICAL`):
+surrounding whitespace, a compression choice other than the encoder's, bytes after the zlib stream or the
+CBOR, an indefinite or non-minimal length, a non-empty unprotected header, a high-S ECDSA signature.
 
 ``kid`` (protected header 4) is the first 6 bytes of the key's RFC 7638 JWK thumbprint, base64url-encoded:
 8 ASCII characters, and the COSE ``kid`` bytes are exactly the UTF-8 of the JWKS ``kid`` string, so any COSE
@@ -44,6 +56,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import os
 import threading
 import time
 import zlib
@@ -72,6 +85,7 @@ CLAIM_ISS = 1
 CLAIM_SUB = 2
 CLAIM_EXP = 4
 CLAIM_IAT = 6
+CLAIM_CTI = 7
 CLAIM_TYPE = -1
 CLAIM_CLAIMS = -2
 CLAIM_STATUS = -3
@@ -82,10 +96,16 @@ ALGORITHMS = (ES256, EDDSA)
 _COSE_ALG = {ES256: Es256, EDDSA: EdDSA}
 _ALG_BY_ID = {Es256.identifier: ES256, EdDSA.identifier: EDDSA}
 
+CTI_BYTES = 8
 # A compressed token never inflates beyond this: a bomb is refused as bad_encoding.
 MAX_INFLATED = 8192
-# Below this payload size the 6-byte zlib frame and the incompressible signature make a gain impossible.
-ZLIB_MIN_PAYLOAD = 48
+# Compression is tried only for a COSE_Sign1 longer than this. Shorter ones (every rotating code: ~130 bytes,
+# two thirds of them a signature, a random cti and an encrypted handle) cannot shrink, and a fixed threshold
+# lets the verifier check the encoder's choice without compressing every short token again.
+ZLIB_MIN_COSE = 160
+# P-256 group order: an ES256 signature (r, s) is canonical only with s <= n/2 ("low S").
+_P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_HALF_N = _P256_N // 2
 
 REASONS = (
     "bad_prefix",
@@ -96,6 +116,20 @@ REASONS = (
     "not_yet_valid",
     "revoked",
     "wrong_type",
+    "non_canonical",
+)
+
+# The detail of a ``non_canonical`` refusal: which rule of the one canonical encoding the token broke.
+NON_CANONICAL = (
+    "whitespace",           # anything around the token text
+    "needless_compression",  # CZ1 where CC1 was shorter, or a COSE too short to be compressed
+    "missing_compression",   # CC1 where zlib would have shrunk a long token
+    "trailing_zlib",         # bytes after the end of the zlib stream
+    "trailing_bytes",        # bytes after the COSE_Sign1
+    "indefinite_length",     # an indefinite-length array or byte string
+    "non_minimal_length",    # a length or tag written in more bytes than needed
+    "unprotected_header",    # anything in the unprotected header
+    "high_s",                # an ES256 signature with s > n/2 (the same signature, mirrored)
 )
 
 
@@ -120,6 +154,7 @@ REFUSAL_MESSAGES = {
     "not_yet_valid": gettext_lazy("The code is not valid yet. The clock of the person's device may be wrong."),
     "revoked": gettext_lazy("The code has been revoked."),
     "wrong_type": gettext_lazy("This is a different kind of code than the one expected here."),
+    "non_canonical": gettext_lazy("The code was re-encoded or altered after it was issued."),
     "unknown_code_type": gettext_lazy("This city does not know the code's type."),
     "unknown_subject": gettext_lazy("The code does not belong to a known citizen."),
 }
@@ -153,9 +188,11 @@ _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 def raw_sign(private_key: Any, alg: str, data: bytes) -> bytes:
-    """The COSE signature bytes: r||s (64 bytes) for ES256, the 64-byte signature for EdDSA."""
+    """The COSE signature bytes: r||s (64 bytes, low S) for ES256, the 64-byte signature for EdDSA."""
     if alg == ES256:
         r, s = decode_dss_signature(private_key.sign(data, _ECDSA_SHA256))
+        if s > _P256_HALF_N:  # (r, n - s) is the same signature; only the low one is canonical
+            s = _P256_N - s
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     return private_key.sign(data)
 
@@ -211,26 +248,55 @@ def _cbor(value: Any) -> bytes:
 
 
 
-def encode(*, signer: Signer, issuer: str, sub: str, code_type: str, iat: int, exp: int, status_index: int,
+def _bstr(data: bytes) -> bytes:
+    """A CBOR byte string with its minimal definite-length head."""
+    size = len(data)
+    if size < 24:
+        return bytes((0x40 | size,)) + data
+    if size < 256:
+        return bytes((0x58, size)) + data
+    if size < 65536:
+        return b"\x59" + size.to_bytes(2, "big") + data
+    return b"\x5a" + size.to_bytes(4, "big") + data
+
+
+_SIG1_CONTEXT = b"\x84\x6aSignature1"  # array(4), text(10) "Signature1"
+
+
+def sig_structure(protected: bytes, payload: bytes) -> bytes:
+    """RFC 9052 section 4.4 Sig_structure (no external AAD), byte-identical to pycose's (tested)."""
+    return _SIG1_CONTEXT + _bstr(protected) + b"\x40" + _bstr(payload)
+
+
+def envelope(protected: bytes, payload: bytes, signature: bytes) -> bytes:
+    """RFC 9052 section 4.2 COSE_Sign1 under tag 18 with an empty unprotected header, as pycose writes it."""
+    return b"\xd2\x84" + _bstr(protected) + b"\xa0" + _bstr(payload) + _bstr(signature)
+
+
+def encode(*, signer: Signer, issuer: str, sub: str, code_type: str, iat: int, exp: int,
+           cti: bytes | None = None, status_index: int | None = None,
            claims: Mapping[str, Any] | None = None) -> str:
-    """Sign the claims and return the token text. ``exp`` is clamped to the key's validity."""
+    """Sign the claims and return the token text. ``exp`` is clamped to the key's validity; ``cti`` is random
+    unless given; ``status_index`` only for a code type with a status list."""
     payload_map: dict[int, Any] = {
         CLAIM_ISS: issuer,
         CLAIM_SUB: sub,
         CLAIM_EXP: min(exp, signer.not_after),
         CLAIM_IAT: iat,
+        CLAIM_CTI: os.urandom(CTI_BYTES) if cti is None else cti,
         CLAIM_TYPE: code_type,
     }
     if claims:
         payload_map[CLAIM_CLAIMS] = dict(claims)
-    payload_map[CLAIM_STATUS] = status_index
+    if status_index is not None:
+        payload_map[CLAIM_STATUS] = status_index
     payload = _cbor(payload_map)
     protected = signer.protected
-    # RFC 9052 section 4.4 Sig_structure and section 4.2 COSE_Sign1 (tag 18), exactly as pycose's
-    # Sign1Message builds them (tests compare the bytes with pycose's), without its per-message object set-up.
-    signature = raw_sign(signer.private_key, signer.alg, _cbor(["Signature1", protected, b"", payload]))
-    cose = _cbor(cbor2.CBORTag(18, [protected, {}, payload, signature]))
-    if len(payload) >= ZLIB_MIN_PAYLOAD:
+    # The two RFC 9052 arrays are written directly, byte-identical to pycose's (tests compare), without its
+    # per-message object set-up.
+    signature = raw_sign(signer.private_key, signer.alg, sig_structure(protected, payload))
+    cose = envelope(protected, payload, signature)
+    if len(cose) > ZLIB_MIN_COSE:
         packed = zlib.compress(cose, 9)
         if len(packed) < len(cose):
             return PREFIX_ZLIB + b45encode(packed)
@@ -249,12 +315,73 @@ def token_fields(token: str) -> dict[int, Any]:
     return cbor2.loads(_decode_message(token).payload)
 
 
-def _decode_message(token: str) -> Sign1Message:
+def _non_canonical(detail: str) -> VerificationFailed:
+    return VerificationFailed("non_canonical", detail)
+
+
+def _read_bstr(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The byte string at ``pos`` and the position after it; only a minimal definite-length head is accepted."""
+    try:
+        head = data[pos]
+    except IndexError:
+        raise VerificationFailed("bad_encoding", "truncated COSE_Sign1") from None
+    if head >> 5 != 2:
+        raise VerificationFailed("bad_encoding", "COSE_Sign1 members have the wrong types")
+    info = head & 31
+    if info < 24:
+        size, pos = info, pos + 1
+    elif info == 24:
+        size, pos = data[pos + 1] if pos + 1 < len(data) else -1, pos + 2
+        if 0 <= size < 24:
+            raise _non_canonical("non_minimal_length")
+    elif info == 25:
+        size, pos = int.from_bytes(data[pos + 1:pos + 3], "big"), pos + 3
+        if size < 256:
+            raise _non_canonical("non_minimal_length")
+    elif info == 31:
+        raise _non_canonical("indefinite_length")
+    else:  # a 4- or 8-byte length: longer than any token may inflate to
+        raise VerificationFailed("bad_encoding", "COSE_Sign1 member too long")
+    end = pos + size
+    if size < 0 or end > len(data):
+        raise VerificationFailed("bad_encoding", "truncated COSE_Sign1")
+    return data[pos:end], end
+
+
+def _parse_envelope(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """(protected, payload, signature) of exactly the bytes :func:`envelope` writes; anything else is refused.
+
+    Written out rather than parsed with cbor2: a general decoder accepts every spelling (indefinite lengths,
+    long heads, trailing bytes) and the strict checks would then cost a second encoding per token."""
+    if data[:2] != b"\xd2\x84":
+        if data[:1] == b"\xd8" and data[1:2] == b"\x12":
+            raise _non_canonical("non_minimal_length")
+        if data[:2] == b"\xd2\x9f":
+            raise _non_canonical("indefinite_length")
+        raise VerificationFailed("bad_encoding", "not a tagged COSE_Sign1")
+    protected, pos = _read_bstr(data, 2)
+    marker = data[pos:pos + 1]
+    if marker != b"\xa0":
+        if marker and marker[0] >> 5 == 5:
+            raise _non_canonical("unprotected_header")
+        raise VerificationFailed("bad_encoding", "COSE_Sign1 members have the wrong types")
+    payload, pos = _read_bstr(data, pos + 1)
+    signature, pos = _read_bstr(data, pos)
+    if pos != len(data):
+        raise _non_canonical("trailing_bytes")
+    return protected, payload, signature
+
+
+def _decode_message(token: str) -> _Message:
     if not isinstance(token, str):
         raise VerificationFailed("bad_prefix", "not text")
     prefix = token[:PREFIX_LEN]
     if prefix != PREFIX_RAW and prefix != PREFIX_ZLIB:
+        if token.strip()[:PREFIX_LEN] in (PREFIX_RAW, PREFIX_ZLIB):
+            raise _non_canonical("whitespace")
         raise VerificationFailed("bad_prefix", repr(prefix))
+    if token[-1:].isspace():
+        raise _non_canonical("whitespace")
     try:
         data = b45decode(token[PREFIX_LEN:])
     except ValueError as exc:
@@ -262,22 +389,19 @@ def _decode_message(token: str) -> Sign1Message:
     if prefix == PREFIX_ZLIB:
         try:
             inflater = zlib.decompressobj()
-            data = inflater.decompress(data, MAX_INFLATED)
+            inflated = inflater.decompress(data, MAX_INFLATED)
             if inflater.unconsumed_tail or not inflater.eof:
                 raise zlib.error("truncated or too large")
         except zlib.error as exc:
             raise VerificationFailed("bad_encoding", f"zlib: {exc}") from None
-    try:
-        envelope = cbor2.loads(data)
-    except Exception as exc:  # cbor2 raises CBORDecodeError and, on some inputs, ValueError/TypeError/...
-        raise VerificationFailed("bad_encoding", f"cbor: {type(exc).__name__}") from None
-    if not (isinstance(envelope, cbor2.CBORTag) and envelope.tag == Sign1Message.cbor_tag
-            and isinstance(envelope.value, list) and len(envelope.value) == 4):
-        raise VerificationFailed("bad_encoding", "not a tagged COSE_Sign1")
-    protected, unprotected, payload, signature = envelope.value
-    if not (isinstance(protected, bytes) and isinstance(unprotected, dict) and isinstance(payload, bytes)
-            and isinstance(signature, bytes)):
-        raise VerificationFailed("bad_encoding", "COSE_Sign1 members have the wrong types")
+        if inflater.unused_data:
+            raise _non_canonical("trailing_zlib")
+        if len(inflated) <= ZLIB_MIN_COSE or len(data) >= len(inflated):
+            raise _non_canonical("needless_compression")
+        data = inflated
+    elif len(data) > ZLIB_MIN_COSE and len(zlib.compress(data, 9)) < len(data):
+        raise _non_canonical("missing_compression")
+    protected, payload, signature = _parse_envelope(data)
     try:
         alg, kid = _protected_header(protected)
     except Exception as exc:  # pycose raises a zoo of types (TypeError, KeyError, CoseException, ...)
@@ -294,8 +418,7 @@ class _Message:
     kid: bytes | None
 
     def to_be_signed(self) -> bytes:
-        """RFC 9052 section 4.4 Sig_structure (no external AAD), as pycose's ``_create_sig_structure``."""
-        return _cbor(["Signature1", self.protected, b"", self.payload])
+        return sig_structure(self.protected, self.payload)
 
 
 @lru_cache(maxsize=256)
@@ -410,9 +533,10 @@ class VerifiedToken:
     kid: str
     code_type: str
     sub: str
+    cti: bytes
     issued_at: dt.datetime
     expires_at: dt.datetime
-    status_index: int
+    status_index: int | None  # only in tokens of a code type with a status list
     claims: dict[str, Any]
 
 
@@ -422,6 +546,17 @@ def _epoch(moment: dt.datetime | float | int | None) -> float:
     if isinstance(moment, dt.datetime):
         return moment.timestamp()
     return float(moment)
+
+
+# 9999-12-31: the last second a datetime holds; a later exp or iat is refused, never an OverflowError.
+_MAX_EPOCH = 253_402_300_799
+
+
+def _covers(key: TrustedKey, iat: int, exp: int) -> bool:
+    """Whether a trusted key's validity covers the token; an entry with a missing or malformed validity
+    covers nothing (a typed refusal, not a TypeError)."""
+    not_before, not_after = key.not_before, key.not_after
+    return (type(not_before) is int and type(not_after) is int and not_before <= iat and exp <= not_after)
 
 
 def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | None, now: dt.datetime | float | None,
@@ -443,27 +578,36 @@ def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | Non
         sub = claims_map[CLAIM_SUB]
         exp = claims_map[CLAIM_EXP]
         iat = claims_map[CLAIM_IAT]
+        cti = claims_map[CLAIM_CTI]
         code_type = claims_map[CLAIM_TYPE]
-        status_index = claims_map[CLAIM_STATUS]
+        status_index = claims_map.get(CLAIM_STATUS)
         extra = claims_map.get(CLAIM_CLAIMS, {})
     except Exception as exc:  # a payload that is not CBOR, not a map, or misses a claim
         raise VerificationFailed("bad_encoding", f"claims: {type(exc).__name__}") from None
-    if not (isinstance(iss, str) and isinstance(sub, str) and isinstance(code_type, str) and isinstance(extra, dict)
-            and type(exp) is int and type(iat) is int and type(status_index) is int and status_index >= 0
-            and isinstance(kid, bytes)):
+    if not (type(iss) is str and type(sub) is str and type(code_type) is str and type(extra) is dict
+            and type(exp) is int and type(iat) is int and type(cti) is bytes and len(cti) == CTI_BYTES
+            and (status_index is None or (type(status_index) is int and status_index >= 0))
+            and type(kid) is bytes):
         raise VerificationFailed("bad_encoding", "claims have the wrong types")
     if alg is None:
         raise VerificationFailed("bad_encoding", "unsupported algorithm")
 
-    candidates = [key for key in trust_list.candidates(kid)
-                  if key.issuer == iss and key.alg == alg and key.not_before <= iat and exp <= key.not_after]
+    if not (0 <= iat < _MAX_EPOCH and 0 < exp < _MAX_EPOCH):  # beyond what a datetime can hold
+        raise VerificationFailed("bad_encoding", "time out of range")
+    candidates = [key for key in trust_list.candidates(kid) if key.issuer == iss and key.alg == alg
+                  and _covers(key, iat, exp)]
     if not candidates:
         raise VerificationFailed("unknown_kid", kid.decode("utf-8", "replace"))
-    to_be_signed = message.to_be_signed()
     signature = message.signature
+    if alg == ES256 and int.from_bytes(signature[32:], "big") > _P256_HALF_N:
+        raise _non_canonical("high_s")
+    to_be_signed = message.to_be_signed()
     for key in candidates:
-        if raw_verify(key.public_key, alg, signature, to_be_signed):
-            break
+        try:
+            if raw_verify(key.public_key, alg, signature, to_be_signed):
+                break
+        except (TypeError, ValueError, AttributeError):  # a malformed trusted entry verifies nothing
+            continue
     else:
         raise VerificationFailed("bad_signature")
 
@@ -474,17 +618,20 @@ def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | Non
         raise VerificationFailed("expired")
     if expected_type is not None and code_type != expected_type:
         raise VerificationFailed("wrong_type", f"{code_type} is not {expected_type}")
-    status = status_lists.get(iss, code_type) if status_lists is not None else None
-    if status is None:
-        if require_status:
-            raise VerificationFailed("revoked", "no status list")
-    elif status.is_set(status_index):
-        raise VerificationFailed("revoked")
+    if status_index is not None:
+        # Short-lived rotating codes carry no index: they are revoked by no longer being issued.
+        status = status_lists.get(iss, code_type) if status_lists is not None else None
+        if status is None:
+            if require_status:
+                raise VerificationFailed("revoked", "no status list")
+        elif status.is_set(status_index):
+            raise VerificationFailed("revoked")
     return VerifiedToken(
         issuer=iss,
         kid=key.kid,
         code_type=code_type,
         sub=sub,
+        cti=cti,
         issued_at=dt.datetime.fromtimestamp(iat, dt.UTC),
         expires_at=dt.datetime.fromtimestamp(exp, dt.UTC),
         status_index=status_index,

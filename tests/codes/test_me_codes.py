@@ -33,7 +33,7 @@ def test_a_certified_citizen_holds_the_city_and_the_talent_code(citizen_api):
     assert [c["type"] for c in codes] == ["city", "talent"]
     for code in codes:
         verified = selectors.verify_live(token=code["token"], expected_type=code["type"])
-        assert selectors.citizen_for_subject(code_type=code["type"], sub=verified.sub) == citizen_api.citizen
+        assert selectors.citizen_for_token(verified=verified) == citizen_api.citizen
         assert code["labels"]["zh-hans"] and code["labels"]["en"]
         assert code["issued_at"] < code["refresh_after"] < code["expires_at"]
         assert "/qr.svg?token=" in code["qr_svg_url"] and "/qr.png?token=" in code["qr_png_url"]
