@@ -14,8 +14,14 @@ What may be stale, and for how long:
   up to :data:`DOCUMENT_SECONDS` in another process (an imported or dropped peer key).
 - the active signing key: :data:`SIGNER_SECONDS` per process after a rotation; meanwhile the process signs with
   the retiring key, which stays published and valid, so nothing breaks.
-- decrypted private keys by kid, parsed trust lists by ETag, parsed status lists by version, protected
-  headers by their bytes: keyed by content, never stale; dropped when a key retires or by size.
+- decrypted private keys by kid, parsed trust lists by ETag, parsed status lists by version: keyed by
+  content, never stale; dropped when a key retires or by size.
+- memos of pure functions, keyed by their whole input and so never stale, stay beside their function as
+  ``functools.lru_cache``: ``tokens._protected_header`` (a handful of header bytes -> alg, kid),
+  ``keys._wrapping_key``/``keys._handle_key`` (per secret fingerprint and code type), ``qr.render_svg``/
+  ``qr.render_png`` (per token text, bounded), ``selectors._citizen_by_pk_sql`` (one SQL string); and the
+  bit masks per group count in ``base45._b45_masks``/``base45._b45_decode_masks`` (constants).
+  :func:`forget_process_caches` clears them too.
 - the single-use purposes: :data:`PURPOSE_SECONDS` per process after the data bureau changes the flag.
 
 Process caches learn only outside transactions (:func:`committed_state`): a row read or written inside one
@@ -146,3 +152,8 @@ def forget_process_caches(**_signal_kwargs: Any) -> None:
     trust_lists.clear()
     status_sets.clear()
     _single_use.clear()
+    from . import keys, qr, selectors, tokens  # the pure-function memos listed above
+
+    for memo in (tokens._protected_header, keys._wrapping_key, keys._handle_key, qr.render_svg, qr.render_png,
+                 selectors._citizen_by_pk_sql):
+        memo.cache_clear()
