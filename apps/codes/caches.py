@@ -18,7 +18,8 @@ What may be stale, and for how long:
   content, never stale; dropped when a key retires or by size.
 - memos of pure functions, keyed by their whole input and so never stale, stay beside their function as
   ``functools.lru_cache``: ``tokens._protected_header`` (a handful of header bytes -> alg, kid),
-  ``keys._wrapping_key``/``keys._handle_key`` (per secret fingerprint and code type), ``qr.render_svg``/
+  ``keys._wrapping_key``/``keys._handle_key`` (per secret and code type), ``services.valid_code_type``,
+  ``qr.render_svg``/
   ``qr.render_png`` (per token text, bounded), ``selectors._citizen_by_pk_sql`` (one SQL string); and the
   bit masks per group count in ``base45._b45_masks``/``base45._b45_decode_masks`` (constants).
   :func:`forget_process_caches` clears them too.
@@ -152,8 +153,8 @@ def forget_process_caches(**_signal_kwargs: Any) -> None:
     trust_lists.clear()
     status_sets.clear()
     _single_use.clear()
-    from . import keys, qr, selectors, tokens  # the pure-function memos listed above
+    from . import keys, qr, selectors, services, tokens  # the pure-function memos listed above
 
     for memo in (tokens._protected_header, keys._wrapping_key, keys._handle_key, qr.render_svg, qr.render_png,
-                 selectors._citizen_by_pk_sql):
+                 selectors._citizen_by_pk_sql, services.valid_code_type):
         memo.cache_clear()

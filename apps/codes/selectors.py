@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +32,7 @@ _PUBLISHED = (IssuerKey.Status.ACTIVE, IssuerKey.Status.RETIRING)
 def issuer_signer(*, issuer_name: str | None = None, now: dt.datetime | None = None) -> tokens.Signer | None:
     """The signer of this city's active, unexpired key, or None when there is none (never creates one)."""
     issuer_name = issuer_name or caches.issuer()
-    moment = now.timestamp() if now is not None else timezone.now().timestamp()
+    moment = now.timestamp() if now is not None else time.time()
     held = caches.active_signers.get(issuer_name)
     if held is not None and caches.clock() - held[1] < caches.SIGNER_SECONDS and held[0].not_after > moment:
         return held[0]

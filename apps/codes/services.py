@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -167,6 +168,12 @@ def _status_list_for_update(code_type: str) -> StatusList:
     return StatusList.objects.select_for_update().get(code_type=code_type)
 
 
+@lru_cache(maxsize=256)
+def valid_code_type(code_type: Any) -> bool:
+    """Whether a code type key is well-formed (memoised: issuing checks the same few keys all day)."""
+    return isinstance(code_type, str) and bool(CODE_TYPE_PATTERN.match(code_type))
+
+
 def _check_code_type(code_type: str) -> None:
     if not isinstance(code_type, str) or not CODE_TYPE_PATTERN.match(code_type):
         raise ValidationError({"code_type": ValidationError(_("Unknown code type."), code="invalid")})
@@ -227,15 +234,23 @@ def token_revoke(*, code_type: str, citizen: Any, revoked: bool = True,
 # -- issuing --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str
     kid: str
-    issued_at: dt.datetime
-    expires_at: dt.datetime
+    iat: int  # seconds since the epoch; issued_at/expires_at are the datetimes, made only when asked for
+    exp: int
     sub: str
     cti: bytes
     status_index: int | None = None
+
+    @property
+    def issued_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.iat, dt.UTC)
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.exp, dt.UTC)
 
 
 def token_issue(*, citizen: Any, code_type: str, claims: Mapping[str, Any] | None = None,
@@ -250,9 +265,10 @@ def token_issue(*, citizen: Any, code_type: str, claims: Mapping[str, Any] | Non
     seconds = int(lifetime.total_seconds()) if isinstance(lifetime, dt.timedelta) else 0
     if seconds <= 0:
         raise ValidationError({"lifetime": ValidationError(_("The lifetime must be positive."), code="invalid")})
-    if claims is not None and not isinstance(claims, Mapping):
+    if claims and type(claims) is not dict and not isinstance(claims, Mapping):
         raise ValidationError({"claims": ValidationError(_("Claims must be a mapping."), code="invalid")})
-    _check_code_type(code_type)
+    if not valid_code_type(code_type):
+        _check_code_type(code_type)
     issuer_name = settings.CITYCODE_ISSUER
     signer = issuer_key_active(issuer_name=issuer_name, now=now)
     iat = int(now.timestamp()) if now is not None else int(time.time())
@@ -268,9 +284,7 @@ def token_issue(*, citizen: Any, code_type: str, claims: Mapping[str, Any] | Non
                              cti=cti, status_index=status_index, claims=claims)
     except (TypeError, ValueError) as exc:  # claims that CBOR cannot encode
         raise ValidationError({"claims": ValidationError(str(exc), code="invalid")}) from None
-    return IssuedToken(token=text, kid=signer.kid, issued_at=dt.datetime.fromtimestamp(iat, dt.UTC),
-                       expires_at=dt.datetime.fromtimestamp(exp, dt.UTC), sub=sub, cti=cti,
-                       status_index=status_index)
+    return IssuedToken(token=text, kid=signer.kid, iat=iat, exp=exp, sub=sub, cti=cti, status_index=status_index)
 
 
 # -- mutual recognition ---------------------------------------------------------------------------------

@@ -527,17 +527,25 @@ class StatusLists:
 # -- verification ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VerifiedToken:
     issuer: str
     kid: str
     code_type: str
     sub: str
     cti: bytes
-    issued_at: dt.datetime
-    expires_at: dt.datetime
+    iat: int  # seconds since the epoch; issued_at/expires_at are the datetimes, made only when asked for
+    exp: int
     status_index: int | None  # only in tokens of a code type with a status list
     claims: dict[str, Any]
+
+    @property
+    def issued_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.iat, dt.UTC)
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.exp, dt.UTC)
 
 
 def _epoch(moment: dt.datetime | float | int | None) -> float:
@@ -632,8 +640,8 @@ def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | Non
         code_type=code_type,
         sub=sub,
         cti=cti,
-        issued_at=dt.datetime.fromtimestamp(iat, dt.UTC),
-        expires_at=dt.datetime.fromtimestamp(exp, dt.UTC),
+        iat=iat,
+        exp=exp,
         status_index=status_index,
         claims=extra,
     )
