@@ -234,7 +234,7 @@ def token_revoke(*, code_type: str, citizen: Any, revoked: bool = True,
 # -- issuing --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a setattr call per field per token
 class IssuedToken:
     token: str
     kid: str

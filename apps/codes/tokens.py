@@ -211,6 +211,22 @@ def raw_verify(public_key: Any, alg: str, signature: bytes, data: bytes) -> bool
     return True
 
 
+def _bstr(data: bytes) -> bytes:
+    """A CBOR byte string with its minimal definite-length head."""
+    size = len(data)
+    if size < 24:
+        return bytes((0x40 | size,)) + data
+    if size < 256:
+        return bytes((0x58, size)) + data
+    if size < 65536:
+        return b"\x59" + size.to_bytes(2, "big") + data
+    return b"\x5a" + size.to_bytes(4, "big") + data
+
+
+_SIG1_CONTEXT = b"\x84\x6aSignature1"  # array(4), text(10) "Signature1"
+_SIG_HEAD = b"\x58\x40"  # bstr(64): both algorithms' signatures are 64 bytes
+
+
 @dataclass(frozen=True)
 class Signer:
     """What issuing needs of a key: the decrypted private key, its kid, algorithm and validity end."""
@@ -221,11 +237,16 @@ class Signer:
     not_after: int  # seconds since the epoch; a token's exp never goes beyond it
     # the protected header {1: alg, 4: kid} as pycose encodes it, computed once per key
     protected: bytes = field(default=b"", repr=False, compare=False)
+    # The constant heads of the two RFC 9052 arrays up to the payload, once per key (see encode)
+    sig_prefix: bytes = field(default=b"", repr=False, compare=False)
+    cose_prefix: bytes = field(default=b"", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.protected:
             header = Sign1Message(phdr={Algorithm: _COSE_ALG[self.alg], KID: self.kid.encode("ascii")})
             object.__setattr__(self, "protected", header.phdr_encoded)
+        object.__setattr__(self, "sig_prefix", _SIG1_CONTEXT + _bstr(self.protected) + b"\x40")
+        object.__setattr__(self, "cose_prefix", b"\xd2\x84" + _bstr(self.protected) + b"\xa0")
 
 
 # -- encoding --------------------------------------------------------------------------------------------
@@ -246,21 +267,6 @@ def _cbor(value: Any) -> bytes:
     encoder.encode(value)
     return buffer.getvalue()
 
-
-
-def _bstr(data: bytes) -> bytes:
-    """A CBOR byte string with its minimal definite-length head."""
-    size = len(data)
-    if size < 24:
-        return bytes((0x40 | size,)) + data
-    if size < 256:
-        return bytes((0x58, size)) + data
-    if size < 65536:
-        return b"\x59" + size.to_bytes(2, "big") + data
-    return b"\x5a" + size.to_bytes(4, "big") + data
-
-
-_SIG1_CONTEXT = b"\x84\x6aSignature1"  # array(4), text(10) "Signature1"
 
 
 def sig_structure(protected: bytes, payload: bytes) -> bytes:
@@ -290,12 +296,11 @@ def encode(*, signer: Signer, issuer: str, sub: str, code_type: str, iat: int, e
         payload_map[CLAIM_CLAIMS] = dict(claims)
     if status_index is not None:
         payload_map[CLAIM_STATUS] = status_index
-    payload = _cbor(payload_map)
-    protected = signer.protected
-    # The two RFC 9052 arrays are written directly, byte-identical to pycose's (tests compare), without its
-    # per-message object set-up.
-    signature = raw_sign(signer.private_key, signer.alg, sig_structure(protected, payload))
-    cose = envelope(protected, payload, signature)
+    payload = _bstr(_cbor(payload_map))
+    # The two RFC 9052 arrays (sig_structure, envelope) are written directly from the key's constant prefixes,
+    # byte-identical to pycose's (tests compare), without its per-message object set-up.
+    signature = raw_sign(signer.private_key, signer.alg, signer.sig_prefix + payload)
+    cose = signer.cose_prefix + payload + _SIG_HEAD + signature
     if len(cose) > ZLIB_MIN_COSE:
         packed = zlib.compress(cose, 9)
         if len(packed) < len(cose):
@@ -353,6 +358,16 @@ def _parse_envelope(data: bytes) -> tuple[bytes, bytes, bytes]:
 
     Written out rather than parsed with cbor2: a general decoder accepts every spelling (indefinite lengths,
     long heads, trailing bytes) and the strict checks would then cost a second encoding per token."""
+    # Fast path, the layout of every token this city issues: a short protected header, a payload of 24 to 255
+    # bytes and a 64-byte signature at the very end. Anything else takes the general path below.
+    size = len(data)
+    if size > 72 and data[0] == 0xD2 and data[1] == 0x84 and 0x40 <= data[2] < 0x58:
+        end = 3 + data[2] - 0x40
+        if data[end] == 0xA0 and data[end + 1] == 0x58 and data[end + 2] >= 24:
+            start = end + 3
+            stop = start + data[end + 2]
+            if stop + 66 == size and data[stop] == 0x58 and data[stop + 1] == 0x40:
+                return data[3:end], data[start:stop], data[stop + 2:]
     if data[:2] != b"\xd2\x84":
         if data[:1] == b"\xd8" and data[1:2] == b"\x12":
             raise _non_canonical("non_minimal_length")
@@ -527,7 +542,7 @@ class StatusLists:
 # -- verification ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a setattr call per field per token
 class VerifiedToken:
     issuer: str
     kid: str
