@@ -18,10 +18,10 @@ What may be stale, and for how long:
   content, never stale; dropped when a key retires or by size.
 - memos of pure functions, keyed by their whole input and so never stale, stay beside their function as
   ``functools.lru_cache``: ``tokens._protected_header`` (a handful of header bytes -> alg, kid),
-  ``keys._wrapping_key``/``keys._handle_key`` (per secret and code type), ``services.valid_code_type``,
-  ``qr.render_svg``/
-  ``qr.render_png`` (per token text, bounded), ``selectors._citizen_by_pk_sql`` (one SQL string); and the
-  bit masks per group count in ``base45._b45_masks``/``base45._b45_decode_masks`` (constants).
+  ``tokens._plain_head`` (payload heads per issuer and code type), ``keys._wrapping_key`` and
+  ``keys._handle_key`` (per secret and code type), ``services.valid_code_type``, ``qr.render_svg`` and
+  ``qr.render_png`` (per token text, bounded), ``selectors._citizen_by_pk_sql`` (one SQL string); and the bit
+  masks per group count in ``base45._b45_masks``/``base45._b45_decode_masks`` (constants).
   :func:`forget_process_caches` clears them too.
 - the single-use purposes: :data:`PURPOSE_SECONDS` per process after the data bureau changes the flag.
 
@@ -156,5 +156,5 @@ def forget_process_caches(**_signal_kwargs: Any) -> None:
     from . import keys, qr, selectors, services, tokens  # the pure-function memos listed above
 
     for memo in (tokens._protected_header, keys._wrapping_key, keys._handle_key, qr.render_svg, qr.render_png,
-                 selectors._citizen_by_pk_sql, services.valid_code_type):
+                 selectors._citizen_by_pk_sql, services.valid_code_type, tokens._plain_head):
         memo.cache_clear()

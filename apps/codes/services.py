@@ -270,8 +270,12 @@ def token_issue(*, citizen: Any, code_type: str, claims: Mapping[str, Any] | Non
     if not valid_code_type(code_type):
         _check_code_type(code_type)
     issuer_name = settings.CITYCODE_ISSUER
-    signer = issuer_key_active(issuer_name=issuer_name, now=now)
     iat = int(now.timestamp()) if now is not None else int(time.time())
+    held = caches.active_signers.get(issuer_name)  # the common case, inline: see selectors.issuer_signer
+    if held is not None and held[0].not_after > iat and caches.clock() - held[1] < caches.SIGNER_SECONDS:
+        signer = held[0]
+    else:
+        signer = issuer_key_active(issuer_name=issuer_name, now=now)
     exp = min(iat + seconds, signer.not_after)
     status_index = None
     if with_status:
