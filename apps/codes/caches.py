@@ -31,6 +31,7 @@ may still roll back, and a process-wide cache must never hand out a key or a lis
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -86,9 +87,15 @@ active_signers: dict[str, tuple[Any, float]] = {}
 # trust-list ETag -> tokens.TrustList; status-list versions -> tokens.StatusLists. Content-keyed.
 trust_lists: dict[str, Any] = {}
 status_sets: dict[tuple, Any] = {}
+# (secret, code type) -> unused (cti, keystream) pairs for keys.fresh_handle: random, each handed out once,
+# never stale; emptied in a forked child (below) so no two processes share one.
+handle_pools: dict[tuple[str, str], list[tuple[bytes, int]]] = {}
 # (frozenset of single-use purpose codes, clock() when learnt); see PURPOSE_SECONDS.
 _single_use: list[tuple[frozenset[str], float]] = []
 _PARSED_MAX = 16
+
+
+os.register_at_fork(after_in_child=handle_pools.clear)
 
 
 def memo_get(key: str) -> Any | None:
@@ -153,6 +160,7 @@ def forget_process_caches(**_signal_kwargs: Any) -> None:
     trust_lists.clear()
     status_sets.clear()
     _single_use.clear()
+    handle_pools.clear()
     from . import keys, qr, selectors, services, tokens  # the pure-function memos listed above
 
     for memo in (tokens._protected_header, keys._wrapping_key, keys._handle_key, qr.render_svg, qr.render_png,

@@ -125,6 +125,32 @@ def subject_handle(*, code_type: str, citizen_pk: int, cti: bytes) -> str:
     return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).decode("ascii")
 
 
+_POOL_SIZE = 256
+
+
+def fresh_handle(*, code_type: str, citizen_pk: int) -> tuple[bytes, str]:
+    """A random ``cti`` and the citizen's handle under it, for one token: :func:`subject_handle` with the
+    (cti, keystream) pairs drawn in batches of 256 from ``caches.handle_pools``.
+
+    Each pair is handed out once (``list.pop`` is atomic) and the pools are emptied in a forked child, so two
+    processes never share one. Drawing them in a batch halves the handle's cost on the issuing hot path: a
+    keystream computed right after a signature ran on cold caches and cost a quarter of the signature.
+    """
+    secret = settings.CITYCODE_KEY_ENCRYPTION_KEY
+    pool = caches.handle_pools.get((secret, code_type))
+    try:
+        cti, mask = pool.pop()  # type: ignore[union-attr]
+    except (AttributeError, IndexError):
+        key = _handle_key(secret, code_type)
+        ctis = os.urandom(8 * _POOL_SIZE)
+        pool = [(ctis[i:i + 8], int.from_bytes(hashlib.blake2b(ctis[i:i + 8], key=key, digest_size=HANDLE_BYTES)
+                                               .digest(), "big")) for i in range(0, 8 * _POOL_SIZE, 8)]
+        caches.handle_pools[(secret, code_type)] = pool
+        cti, mask = pool.pop()
+    raw = (citizen_pk ^ mask).to_bytes(HANDLE_BYTES, "big")
+    return cti, binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).decode("ascii")
+
+
 def subject_pk(*, code_type: str, sub: str, cti: bytes) -> int | None:
     """The citizen number inside a handle made by :func:`subject_handle`, or None if it cannot be one."""
     if len(sub) != 8:

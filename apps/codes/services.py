@@ -9,7 +9,6 @@ encrypted handle, not a row.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import time
 from collections.abc import Mapping
@@ -281,8 +280,7 @@ def token_issue(*, citizen: Any, code_type: str, claims: Mapping[str, Any] | Non
     if with_status:
         status_index = status_entry_create(citizen=citizen, code_type=code_type,
                                            expires_at=dt.datetime.fromtimestamp(exp, dt.UTC)).index
-    cti = os.urandom(tokens.CTI_BYTES)
-    sub = keys.subject_handle(code_type=code_type, citizen_pk=citizen.pk, cti=cti)
+    cti, sub = keys.fresh_handle(code_type=code_type, citizen_pk=citizen.pk)
     try:
         text = tokens.encode(signer=signer, issuer=issuer_name, sub=sub, code_type=code_type, iat=iat, exp=exp,
                              cti=cti, status_index=status_index, claims=claims)

@@ -113,3 +113,33 @@ def test_a_peer_citys_code_carrying_alices_handle_is_not_drawn_as_her_qr(make_ci
         wallet.held_code_qr(citizen=alice, code_type="city", token=forged, image_format="svg")
     # Then it is not drawn as hers
     assert refused.value.code == "code_not_held"
+
+
+def test_pooled_handles_are_used_once_and_resolve_like_direct_ones():
+    from apps.codes import keys
+
+    # Given more handles than one pool holds
+    drawn = [keys.fresh_handle(code_type="city", citizen_pk=42) for _ in range(600)]
+    # Then every cti is new, and each handle is the direct encryption of the number under its cti
+    assert len({cti for cti, _sub in drawn}) == len(drawn)
+    for cti, sub in drawn[:5] + drawn[-5:]:
+        assert sub == keys.subject_handle(code_type="city", citizen_pk=42, cti=cti)
+        assert keys.subject_pk(code_type="city", sub=sub, cti=cti) == 42
+
+
+def test_a_forked_child_never_reuses_the_parents_pooled_handles():
+    import os
+
+    from apps.codes import caches, keys
+
+    # Given a parent process with a filled pool
+    keys.fresh_handle(code_type="city", citizen_pk=1)
+    assert caches.handle_pools
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports whether it inherited the pool, then exits at once
+        os.write(write, b"1" if caches.handle_pools else b"0")
+        os._exit(0)
+    os.waitpid(pid, 0)
+    # Then the child started with empty pools (it would otherwise hand out the parent's ctis again)
+    assert os.read(read, 1) == b"0"
