@@ -487,6 +487,16 @@ class TrustedKey:
         if self.public_key is None:
             self.public_key = public_key_from_jwk(self.jwk)
 
+    @property
+    def valid_from(self) -> int | float:
+        """``not_before``, or +inf when it is missing or malformed: such an entry covers no token."""
+        return self.not_before if type(self.not_before) is int else float("inf")
+
+    @property
+    def valid_until(self) -> int | float:
+        """``not_after``, or -inf when it is missing or malformed: such an entry covers no token."""
+        return self.not_after if type(self.not_after) is int else float("-inf")
+
     @classmethod
     def from_json(cls, entry: Mapping[str, Any]) -> TrustedKey:
         return cls(issuer=entry["iss"], kid=entry["kid"], alg=entry["alg"], jwk=dict(entry["jwk"]),
@@ -596,13 +606,6 @@ def _epoch(moment: dt.datetime | float | int | None) -> float:
 _MAX_EPOCH = 253_402_300_799
 
 
-def _covers(key: TrustedKey, iat: int, exp: int) -> bool:
-    """Whether a trusted key's validity covers the token; an entry with a missing or malformed validity
-    covers nothing (a typed refusal, not a TypeError)."""
-    not_before, not_after = key.not_before, key.not_after
-    return (type(not_before) is int and type(not_after) is int and not_before <= iat and exp <= not_after)
-
-
 def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | None, now: dt.datetime | float | None,
            expected_type: str | None = None, require_status: bool = False, clock_skew: int = 60) -> VerifiedToken:
     """Verify a token offline and return its claims, or raise :class:`VerificationFailed`.
@@ -639,7 +642,7 @@ def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | Non
     if not (0 <= iat < _MAX_EPOCH and 0 < exp < _MAX_EPOCH):  # beyond what a datetime can hold
         raise VerificationFailed("bad_encoding", "time out of range")
     candidates = [key for key in trust_list.candidates(kid) if key.issuer == iss and key.alg == alg
-                  and _covers(key, iat, exp)]
+                  and (key.valid_from <= iat and exp <= key.valid_until)]
     if not candidates:
         raise VerificationFailed("unknown_kid", kid.decode("utf-8", "replace"))
     signature = message.signature
@@ -679,14 +682,5 @@ def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | Non
                 raise VerificationFailed("revoked", "no status list")
         elif status.is_set(status_index):
             raise VerificationFailed("revoked")
-    return VerifiedToken(
-        issuer=iss,
-        kid=key.kid,
-        code_type=code_type,
-        sub=sub,
-        cti=cti,
-        iat=iat,
-        exp=exp,
-        status_index=status_index,
-        claims=extra,
-    )
+    # positional: a scan builds one per token, and keyword arguments cost more
+    return VerifiedToken(iss, key.kid, code_type, sub, cti, iat, exp, status_index, extra)
