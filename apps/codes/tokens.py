@@ -573,8 +573,7 @@ class StatusLists:
 # -- verification ----------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a setattr call per field per token
-class VerifiedToken:
+class VerifiedToken(NamedTuple):  # a tuple: built once per scan, cheaper than any dataclass
     issuer: str
     kid: str
     code_type: str
