@@ -16,7 +16,7 @@ What it does, all on loopback and bounded (about a minute in all):
 3. Counts the SQL queries of one baseline request and one scan through the full Django stack
    (CaptureQueriesContext), so a regression in the number of round trips shows up here.
 4. Starts gunicorn on a free port of 127.0.0.1 with production settings (DEBUG=false, throw-away secrets, a
-   shared Redis cache in db 3, CONN_MAX_AGE=60): WORKERS gthread workers x THREADS threads.
+   shared Redis cache (SCAN_BENCH_REDIS_URL), CONN_MAX_AGE=60): WORKERS gthread workers x THREADS threads.
 5. Warms both endpoints, then drives each for DURATION seconds with ``wrk`` (closed loop: CONNECTIONS keep-alive
    connections, one wrk thread). The baseline is GET /api/v1/clients/me: the same API-key authentication (one
    indexed query), then a five-field serializer of the client it already loaded - the cheapest authenticated DRF
@@ -27,7 +27,8 @@ What it does, all on loopback and bounded (about a minute in all):
    per answered scan.
 
 Tunable through the environment (defaults in brackets): SCAN_BENCH_WORKERS [2], SCAN_BENCH_THREADS [2],
-SCAN_BENCH_CONNECTIONS [4], SCAN_BENCH_DURATION [12], SCAN_BENCH_CITIZENS [300].
+SCAN_BENCH_CONNECTIONS [4], SCAN_BENCH_DURATION [12], SCAN_BENCH_CITIZENS [300],
+SCAN_BENCH_REDIS_URL [redis://127.0.0.1:6379/3] (flushed: use a database of your own on a shared machine).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ P99_TARGET_MS = 50.0
 WORKERS = int(os.environ.get("SCAN_BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("SCAN_BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("SCAN_BENCH_CONNECTIONS", "4"))
+# The Redis database the server's cache uses; it is flushed, so give each person on a shared machine their own.
+REDIS_URL = os.environ.get("SCAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 DURATION = int(os.environ.get("SCAN_BENCH_DURATION", "12"))
 WARMUP = 3
 ROUNDS = 6
@@ -82,7 +85,7 @@ def server_env(database_url: str) -> dict[str, str]:
         ALLOWED_HOSTS=HOST,
         SECURE_SSL_REDIRECT="false",
         CONN_MAX_AGE="60",
-        CACHE_URL="redis://127.0.0.1:6379/3",
+        CACHE_URL=REDIS_URL,
         LOG_LEVEL="WARNING",
     )
     env.pop("CELERY_BROKER_URL", None)  # nothing on the scan path enqueues; keep Celery eager
@@ -105,7 +108,7 @@ def recreate_database(url: str) -> None:
 def flush_cache() -> None:
     import redis
 
-    redis.Redis.from_url("redis://127.0.0.1:6379/3").flushdb()
+    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 def seed() -> tuple[str, list[str], str]:

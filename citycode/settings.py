@@ -247,6 +247,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["codes-rotate-issuer-keys"] = {"task": "codes.rotate_issuer_keys", "schedule": 3600.0}
+# Single-use records live as long as their token (minutes); pruning every 10 minutes keeps the table small.
+CELERY_BEAT_SCHEDULE["codes-prune-token-uses"] = {"task": "codes.prune_token_uses", "schedule": 600.0}
 # Redact/prune access-log rows past their purpose's retention (apps/consent/chain.py explains the chain anchors).
 CELERY_BEAT_SCHEDULE["consent-access-log-retention"] = {"task": "consent.apply_retention", "schedule": 3600.0}
 

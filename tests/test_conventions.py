@@ -105,16 +105,7 @@ def selector_violations(source: str, module: str) -> list[str]:
     ]
 
 
-# apps.codes.selectors imports codes.services for issuer keys; another change is removing that. When it lands
-# this test passes, strict xfail turns that into a failure, and this entry must go.
-SELECTORS_BEING_FIXED = {"apps/codes/selectors.py"}
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="codes.selectors still imports codes.services"))
-    if str(p.relative_to(ROOT)) in SELECTORS_BEING_FIXED else p
-    for p in selector_modules()
-], ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", selector_modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_selectors_never_import_services(path):
     assert selector_violations(path.read_text(encoding="utf-8"), module_name(path)) == []
 

@@ -17,6 +17,9 @@ class CodesConfig(CodeTypeAppConfig):
         post_migrate.connect(_sync_code_type_catalogue, sender=self, dispatch_uid="codes.code_type_catalogue_sync")
         # A flush (tests) or migration may remove keys and subjects: the in-process caches must not outlive them.
         post_migrate.connect(_forget_process_caches, sender=self, dispatch_uid="codes.forget_process_caches")
+        # The first signing key is made here (and by seed_demo), so /.well-known/jwks.json is never empty and
+        # no read path ever has to create one.
+        post_migrate.connect(_ensure_issuer_key, sender=self, dispatch_uid="codes.ensure_issuer_key")
 
 
 def _sync_code_type_catalogue(sender, **kwargs) -> None:
@@ -27,6 +30,15 @@ def _sync_code_type_catalogue(sender, **kwargs) -> None:
 
 
 def _forget_process_caches(sender, **kwargs) -> None:
-    from .services import forget_process_caches
+    from .caches import forget_process_caches
 
     forget_process_caches()
+
+
+def _ensure_issuer_key(sender, using="default", **kwargs) -> None:
+    """Thin post_migrate hook: an active signing key exists once the tables do."""
+    if using != "default":
+        return
+    from .services import issuer_key_ensure
+
+    issuer_key_ensure()

@@ -56,25 +56,22 @@ def b45decode(text: str) -> bytes:
     if tail == 1:
         raise ValueError("Base45 length")
     groups = size // 3
-    width = _B45_FIELD * groups
-    fields = bytearray(width)
-    fields[0::_B45_FIELD] = values[0 : 3 * groups : 3]
-    fields[1::_B45_FIELD] = values[1 : 3 * groups : 3]
-    fields[2::_B45_FIELD] = values[2 : 3 * groups : 3]
-    digits = int.from_bytes(fields, "little")
+    # The translated characters already are 3-byte little-endian fields (c, d, e) per group: no copying.
+    # c + 45 d + 2025 e <= 91124 < 2**24, so each group's value stays inside its own field.
     masks = _b45_decode_masks.get(groups)
     if masks is None:
         masks = _b45_decode_masks[groups] = (
-            int.from_bytes(b"\xff\x00\x00\x00\x00" * groups, "little"),
-            int.from_bytes(b"\x00\x00\xff\xff\xff" * groups, "little"))
+            int.from_bytes(b"\xff\x00\x00" * groups, "little"),
+            int.from_bytes(b"\x00\x00\xff" * groups, "little"))
     byte_mask, overflow_mask = masks
+    digits = int.from_bytes(values[: 3 * groups], "little")
     words = (digits & byte_mask) + 45 * ((digits >> 8) & byte_mask) + 2025 * ((digits >> 16) & byte_mask)
     if words & overflow_mask:
         raise ValueError("Base45 group out of range")
-    packed = words.to_bytes(width, "little")
+    packed = words.to_bytes(3 * groups, "little")
     pairs = bytearray(2 * groups)
-    pairs[0::2] = packed[1::_B45_FIELD]
-    pairs[1::2] = packed[0::_B45_FIELD]
+    pairs[0::2] = packed[1::3]
+    pairs[1::2] = packed[0::3]
     out = bytes(pairs)
     if tail:
         last = values[-2] + 45 * values[-1]

@@ -14,6 +14,8 @@ from apps.identity import selectors as identity_selectors
 from apps.identity import services as identity_services
 from apps.identity.models import ApiClient
 
+from . import services as codes_services
+
 DEMO_CLIENT = "demo-verifier"
 DEMO_ORGANIZATION = "city-library"
 
@@ -23,6 +25,8 @@ def key_file():
 
 
 def seed(*, stdout) -> None:
+    # The city's signing key, so the JWKS a verifier loads at start-up is never empty (idempotent).
+    codes_services.issuer_key_ensure()
     library = identity_selectors.organization_by_slug(slug=DEMO_ORGANIZATION)
     if library is None:
         return

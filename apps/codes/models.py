@@ -92,31 +92,46 @@ class StatusList(models.Model):
         return f"status list {self.code_type} v{self.version}"
 
 
-class Subject(models.Model):
-    """A citizen's pairwise pseudonym (``sub``) for one code type, and their index in its status list.
+class StatusEntry(models.Model):
+    """One status-list index, handed out to one issued token of a code type that keeps a status list.
 
-    Created on the first issue and reused by every later one, so rotation never allocates again."""
+    A fresh index per token (not per citizen), so an index seen on one document says nothing about another.
+    Rotating codes have no entries: they are revoked by no longer being issued."""
 
     code_type = models.CharField(max_length=32)
-    sub = models.CharField(max_length=32)
-    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="code_subjects")
-    status_index = models.PositiveIntegerField()
+    index = models.PositiveIntegerField()
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="code_status_entries")
+    expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("code subject")
-        verbose_name_plural = _("code subjects")
-        constraints = [
-            models.UniqueConstraint(fields=["code_type", "sub"], name="codes_subject_sub_unique",
-                violation_error_code="pseudonym_taken",
-                violation_error_message=_("This pseudonym is already in use for this code type.")),
-            models.UniqueConstraint(fields=["code_type", "citizen"], name="codes_subject_citizen_unique",
-                violation_error_code="subject_exists",
-                violation_error_message=_("This citizen already has a pseudonym for this code type.")),
-            models.UniqueConstraint(fields=["code_type", "status_index"], name="codes_subject_index_unique",
-                violation_error_code="status_index_taken",
-                violation_error_message=_("This position in the status list is already in use for this code type.")),
-        ]
+        verbose_name = _("status-list entry")
+        verbose_name_plural = _("status-list entries")
+        constraints = [models.UniqueConstraint(
+            fields=["code_type", "index"], name="codes_status_entry_unique", violation_error_code="status_index_taken",
+            violation_error_message=_("This position in the status list is already in use for this code type."))]
+        indexes = [models.Index(fields=["code_type", "citizen"], name="codes_status_entry_citizen")]
 
     def __str__(self) -> str:
-        return f"{self.code_type}:{self.sub}"
+        return f"{self.code_type}#{self.index}"
+
+
+class TokenUse(models.Model):
+    """A token accepted once for a single-use purpose. The unique (issuer, cti, purpose) settles two scans of
+    one token racing for the same purpose: exactly one insert wins. Pruned after the token expires."""
+
+    issuer = models.CharField(max_length=32)
+    cti = models.CharField(max_length=16)  # hex of the token's 8-byte id
+    purpose = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("single-use token use")
+        verbose_name_plural = _("single-use token uses")
+        constraints = [models.UniqueConstraint(
+            fields=["issuer", "cti", "purpose"], name="codes_token_use_once", violation_error_code="already_used",
+            violation_error_message=_("This code has already been used for this purpose."))]
+
+    def __str__(self) -> str:
+        return f"{self.issuer}:{self.cti} for {self.purpose}"

@@ -23,7 +23,8 @@ What a code type declares and implements:
 - ``categories`` and ``purposes`` it introduces; they are synced into the consent catalogue after
   ``migrate``. Declaring a purpose authorizes nobody: grants and consents stay with the consent app.
 - ``claims_for(citizen)``: the compact claims for the citizen's token, or ``None`` when the citizen does not
-  hold this code. Claims never carry a name, an ID number or a phone number.
+  hold this code. Claims never carry a name, an ID number or a phone number. Only the keys named in
+  ``offline_claims`` are written into the token (default: none).
 - ``provides`` and ``provide(citizen=, categories=)``: the data categories whose values this code type can
   supply to a verifier, once the consent gate has allowed them.
 - ``present(verified=, citizen=, categories=)``: the values a verifier sees for a scanned token of this
@@ -113,6 +114,13 @@ class CodeType:
     #: The citizen references (``"app.Model.field"``, e.g. ``"talent.TalentCertification.citizen"``) whose
     #: rows ``export()`` returns; the export completeness test checks every model against these.
     export_covers: ClassVar[tuple[str, ...]] = ()
+    # The keys of claims_for()'s result that go into the token, readable offline by anyone who scans it. Every
+    # other claim stays out of the token (a verifier gets it through the consent gate). Keep it empty unless a
+    # reader must decide offline; a value that is the same on every token of a citizen links them.
+    offline_claims: ClassVar[frozenset[str]] = frozenset()
+    # True for long-lived documents: each token then carries a fresh status-list index (one row per issue).
+    # Rotating codes need none: they are revoked by no longer being issued, within their lifetime.
+    status_list: ClassVar[bool] = False
 
     # -- what a plugin implements -------------------------------------------------------------------------
 
@@ -159,6 +167,9 @@ class CodeType:
             raise ImproperlyConfigured(f"Code type {self.key!r}: lifetime must be a timedelta in (0, 24h].")
         if type(self).claims_for is CodeType.claims_for:
             raise ImproperlyConfigured(f"Code type {self.key!r} must implement claims_for().")
+        if not isinstance(self.offline_claims, frozenset) or not isinstance(self.status_list, bool):
+            raise ImproperlyConfigured(
+                f"Code type {self.key!r}: offline_claims must be a frozenset and status_list a bool.")
         if self.provides and type(self).provide is CodeType.provide:
             raise ImproperlyConfigured(f"Code type {self.key!r} declares `provides` but no provide().")
         if self.export_covers and type(self).export is CodeType.export:

@@ -9,14 +9,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from apps.consent import services as consent_services
-from citycode.errors import DomainError
+from django.db import transaction
+from django.utils.translation import gettext_lazy
 
-from . import tokens
+from apps.consent import services as consent_services
+from citycode.errors import Conflict, DomainError
+
+from . import services, tokens
 from .plugin_api import UnknownCodeType
 from .plugin_api import registry as code_types
-from .selectors import citizen_for_subject, verify_live
-from .services import issuer
+from .selectors import citizen_for_token, single_use_purposes, verify_live
+
+ALREADY_USED = gettext_lazy("This code has already been used for this purpose. Ask the person to show a fresh one.")
 
 
 @dataclass(frozen=True)
@@ -46,16 +50,18 @@ def code_scan(*, organization, purpose: str, token: str, actor, request_id: str 
         kind = code_types.get(verified.code_type)
     except UnknownCodeType:
         raise DomainError("unknown_code_type", str(tokens.REFUSAL_MESSAGES["unknown_code_type"])) from None
-    # Subjects are this city's pseudonyms: a peer city's key verifies its own citizens' codes, never ours
-    # (it could otherwise sign any sub it has seen on a scanned code, and pick its own status index).
-    citizen = (citizen_for_subject(code_type=verified.code_type, sub=verified.sub)
-               if verified.issuer == issuer() else None)
+    # Handles are this city's encryption: a peer city's token never resolves to one of our citizens.
+    citizen = citizen_for_token(verified=verified)
     if citizen is None or not citizen.is_active:
         raise DomainError("unknown_subject", str(tokens.REFUSAL_MESSAGES["unknown_subject"]))
-    disclosure = consent_services.disclose(
-        organization=organization, purpose=purpose, citizen=citizen, categories=None, actor=actor,
-        request_id=request_id,
-    )
+    if purpose in single_use_purposes():
+        disclosure = _disclose_once(organization=organization, purpose=purpose, citizen=citizen, actor=actor,
+                                    request_id=request_id, verified=verified)
+    else:
+        disclosure = consent_services.disclose(
+            organization=organization, purpose=purpose, citizen=citizen, categories=None, actor=actor,
+            request_id=request_id,
+        )
     shaped = kind.present(verified=verified, citizen=citizen, categories=disclosure.categories)
     # Exactly the allowed categories, whatever a code type's present() returned.
     data = {category: shaped.get(category) for category in disclosure.categories}
@@ -67,3 +73,32 @@ def code_scan(*, organization, purpose: str, token: str, actor, request_id: str 
         data=data,
         log_id=disclosure.log_id,
     )
+
+
+def _disclose_once(*, organization, purpose: str, citizen, actor, request_id: str,
+                   verified: tokens.VerifiedToken) -> consent_services.Disclosure:
+    """The gate for a single-use purpose: the token's use is recorded in the same transaction as the gate's
+    allowed row, so two scans racing with one token give exactly one disclosure (the other waits on the
+    unique index, then is refused).
+
+    A refused replay writes nothing to the citizen's access log: the gate is not consulted and nothing is
+    disclosed, the first use is already logged, and a row per replay would let anyone holding a photo of a
+    code fill a citizen's log. A denial by the gate does not use the token up: its row is kept (committed)
+    and the use record is dropped, so the person can be scanned again once the gate allows.
+    """
+    denied: consent_services.DisclosureDenied | None = None
+    with transaction.atomic():
+        if not services.token_use_record(issuer_name=verified.issuer, cti=verified.cti, purpose=purpose,
+                                         expires_at=verified.expires_at):
+            raise Conflict("already_used", str(ALREADY_USED))
+        try:
+            disclosure = consent_services.disclose(
+                organization=organization, purpose=purpose, citizen=citizen, categories=None, actor=actor,
+                request_id=request_id,
+            )
+        except consent_services.DisclosureDenied as exc:
+            denied = exc
+            services.token_use_forget(issuer_name=verified.issuer, cti=verified.cti, purpose=purpose)
+    if denied is not None:
+        raise denied
+    return disclosure

@@ -1,9 +1,10 @@
-"""Reads for codes: subjects, the published key documents, and live verification.
+"""Reads for codes: the signing key, the citizen behind a token, the published key documents, and live
+verification. Reads never write; every cache here is owned by caches.py (which says how stale each may be).
 
 The published documents (JWKS, trust list, status lists) are cached in the Django cache and dropped by
 the services that change them (on commit); the parsed :class:`~apps.codes.tokens.TrustList` and
 :class:`~apps.codes.tokens.StatusLists` are memoised in-process per document version, so ``verify_live``
-costs one cache read per structure, never a key parse.
+costs at most one cache read, never a key parse.
 """
 
 from __future__ import annotations
@@ -11,46 +12,95 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
+from functools import lru_cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import services, statuslists, tokens, trust
-from .models import IssuerKey, PeerKey, StatusList, Subject
+from citycode.errors import DomainError
 
-DOCUMENT_CACHE_SECONDS = 60
+from . import caches, keys, statuslists, tokens, trust
+from .models import IssuerKey, PeerKey, StatusEntry, StatusList
+
 _PUBLISHED = (IssuerKey.Status.ACTIVE, IssuerKey.Status.RETIRING)
 
 
-# The join select_related("citizen") would build, written out (the table names are Django's defaults).
-_CITIZEN_FOR_SUBJECT = (
-    "SELECT c.* FROM identity_citizen c JOIN codes_subject s ON s.citizen_id = c.id"
-    " WHERE s.code_type = %s AND s.sub = %s LIMIT 1"
-)
+def issuer_signer(*, issuer_name: str | None = None, now: dt.datetime | None = None) -> tokens.Signer | None:
+    """The signer of this city's active, unexpired key, or None when there is none (never creates one)."""
+    issuer_name = issuer_name or caches.issuer()
+    moment = now.timestamp() if now is not None else time.time()
+    held = caches.active_signers.get(issuer_name)
+    if held is not None and caches.clock() - held[1] < caches.SIGNER_SECONDS and held[0].not_after > moment:
+        return held[0]
+    cache_key = caches.active_key_key(issuer_name)
+    cached = cache.get(cache_key)
+    signer = caches.signers.get(cached[0]) if cached is not None else None
+    if signer is None or signer.not_after <= moment:
+        row = IssuerKey.objects.filter(issuer=issuer_name, status=IssuerKey.Status.ACTIVE).first()
+        if row is None or row.not_after.timestamp() <= moment:
+            return None
+        signer = keys.signer_for(kid=row.kid, alg=row.alg, encrypted=row.private_key_encrypted,
+                                 not_after=int(row.not_after.timestamp()))
+        cache.set(cache_key, (row.kid,), caches.DOCUMENT_SECONDS)
+    if caches.committed_state():
+        caches.active_signers[issuer_name] = (signer, caches.clock())
+    return signer
 
 
-def citizen_for_subject(*, code_type: str, sub: str) -> Any | None:
-    """The citizen behind a token's ``sub`` for that code type, or None.
-
-    Every scan runs this, so it is one raw statement read into a full Citizen: compiling the ORM join cost
-    more CPU than running it (about 0.67 ms against 0.28 ms per call; see benchmarks/scan_load.py)."""
-    people = Subject._meta.get_field("citizen").related_model
-    return next(iter(people._default_manager.raw(_CITIZEN_FOR_SUBJECT, [code_type, sub])), None)
+def _signer_for_documents() -> tokens.Signer:
+    signer = issuer_signer()
+    if signer is None:  # migrate, seed_demo and the hourly rotation keep one; this is an operator's alarm
+        raise DomainError("no_signing_key", _("The city has no valid signing key yet."), status_code=503)
+    return signer
 
 
-def subjects_with_status_for(*, citizen: Any) -> list[tuple[Subject, bool]]:
-    """Each of the citizen's code subjects with its status-list entry (True: revoked), for their export."""
-    subjects = list(Subject.objects.filter(citizen=citizen).order_by("code_type"))
-    bits = dict(StatusList.objects.filter(code_type__in={s.code_type for s in subjects})
+def status_entries_with_state(*, citizen: Any) -> list[tuple[StatusEntry, bool]]:
+    """Each status-list entry of the citizen's long-lived documents with its state (True: revoked), for their
+    export. Rotating codes have none: they hold no state here beyond the key that derives their handles."""
+    entries = list(StatusEntry.objects.filter(citizen=citizen).order_by("code_type", "index"))
+    bits = dict(StatusList.objects.filter(code_type__in={e.code_type for e in entries})
                 .values_list("code_type", "bits"))
 
-    def revoked(subject: Subject) -> bool:
-        data = bytes(bits.get(subject.code_type) or b"")
-        byte = subject.status_index >> 3
-        return byte < len(data) and bool(data[byte] & (1 << (subject.status_index & 7)))
+    def revoked(entry: StatusEntry) -> bool:
+        data = bytes(bits.get(entry.code_type) or b"")
+        byte = entry.index >> 3
+        return byte < len(data) and bool(data[byte] & (1 << (entry.index & 7)))
 
-    return [(subject, revoked(subject)) for subject in subjects]
+    return [(entry, revoked(entry)) for entry in entries]
+
+
+def citizen_for_token(*, verified: tokens.VerifiedToken) -> Any | None:
+    """The citizen behind a verified token of this city, or None (a peer city's token, an unknown handle).
+
+    Handles are this city's encryption: a peer city's key verifies its own citizens' codes, never ours (it
+    could otherwise sign any handle it has seen on a scanned code). One raw statement by primary key: every
+    scan runs this, and compiling the ORM query cost more CPU than running it."""
+    if verified.issuer != caches.issuer():
+        return None
+    pk = keys.subject_pk(code_type=verified.code_type, sub=verified.sub, cti=verified.cti)
+    if pk is None:
+        return None
+    people = get_user_model()
+    return next(iter(people._default_manager.raw(_citizen_by_pk_sql(people), [pk])), None)
+
+
+@lru_cache(maxsize=1)
+def _citizen_by_pk_sql(people: Any) -> str:
+    # Names from the model's own metadata, never from input.
+    return f"SELECT * FROM {people._meta.db_table} WHERE {people._meta.pk.column} = %s"  # noqa: S608
+
+
+def single_use_purposes() -> frozenset[str]:
+    """The purpose codes that accept a token once (consent's ``Purpose.single_use``), cached briefly."""
+    from apps.consent import selectors as consent_selectors
+
+    return caches.single_use_purposes(
+        lambda: frozenset(purpose.code for purpose in consent_selectors.purposes_list(active_only=False)
+                          if purpose.single_use))
 
 
 def _epoch(moment: dt.datetime) -> int:
@@ -58,7 +108,7 @@ def _epoch(moment: dt.datetime) -> int:
 
 
 def issuer_keys_published() -> list[IssuerKey]:
-    return list(IssuerKey.objects.filter(issuer=services.issuer(), status__in=_PUBLISHED).order_by("-not_before"))
+    return list(IssuerKey.objects.filter(issuer=caches.issuer(), status__in=_PUBLISHED).order_by("-not_before"))
 
 
 def jwks() -> dict[str, Any]:
@@ -81,15 +131,18 @@ def _peer_key_entries() -> list[dict[str, Any]]:
 
 def _trust_bundle(prefetched: dict[str, Any] | None = None) -> dict[str, Any]:
     """{"payload", "document" (signed JWS), "etag"}; cached until a rotation or import drops it."""
-    bundle = prefetched if prefetched is not None else cache.get(services.TRUST_CACHE_KEY)
+    bundle = prefetched if prefetched is not None else caches.memo_get(caches.TRUST_KEY)
     if bundle is None:
-        signer = services.issuer_key_active()  # creates the first key lazily, so the list is never unsigned
-        payload = trust.trust_list_payload(issuer=services.issuer(), issued_at=_epoch(timezone.now()),
+        bundle = cache.get(caches.TRUST_KEY)
+    if bundle is None:
+        signer = _signer_for_documents()
+        payload = trust.trust_list_payload(issuer=caches.issuer(), issued_at=_epoch(timezone.now()),
                                            keys=_own_key_entries() + _peer_key_entries())
         digest = hashlib.sha256(json.dumps(payload["keys"], sort_keys=True).encode()).hexdigest()[:32]
         bundle = {"payload": payload, "etag": f'"{digest}"',
                   "document": trust.sign_document(payload, signer=signer, typ=trust.TRUST_LIST_TYP)}
-        cache.set(services.TRUST_CACHE_KEY, bundle, DOCUMENT_CACHE_SECONDS)
+        cache.set(caches.TRUST_KEY, bundle, caches.DOCUMENT_SECONDS)
+    caches.memo_set(caches.TRUST_KEY, bundle)
     return bundle
 
 
@@ -103,27 +156,31 @@ def trust_list_payload() -> dict[str, Any]:
     return _trust_bundle()["payload"]
 
 
-_trust_lists: dict[str, tokens.TrustList] = {}
-
-
 def live_trust_list(prefetched: dict[str, Any] | None = None) -> tokens.TrustList:
     bundle = _trust_bundle(prefetched)
-    parsed = _trust_lists.get(bundle["etag"])
+    parsed = caches.trust_lists.get(bundle["etag"])
     if parsed is None:
-        if len(_trust_lists) > 16:
-            _trust_lists.clear()
-        parsed = _trust_lists[bundle["etag"]] = tokens.TrustList.from_json(bundle["payload"])
+        parsed = tokens.TrustList.from_json(bundle["payload"])
+        caches.remember_parsed(caches.trust_lists, bundle["etag"], parsed)
     return parsed
 
 
 def _status_rows(prefetched: dict | None = None) -> dict[str, tuple[int, bytes, int, int]]:
-    """code type -> (version, bits, size, updated_at) for every status list; cached until a change."""
-    rows = prefetched if prefetched is not None else cache.get(services.STATUS_CACHE_KEY)
+    """code type -> (version, bits, size, updated_at) for every status list (see caches.py for how stale)."""
+    rows = prefetched if prefetched is not None else caches.memo_get(caches.STATUS_KEY)
+    if rows is None and caches.shared():
+        rows = cache.get(caches.STATUS_KEY)
     if rows is None:
-        rows = {row.code_type: (row.version, bytes(row.bits), row.next_index, _epoch(row.updated_at))
-                for row in StatusList.objects.all()}
-        cache.set(services.STATUS_CACHE_KEY, rows, DOCUMENT_CACHE_SECONDS)
+        rows = _status_rows_db()
+        if caches.shared():  # a per-process cache would not hear other processes' invalidations
+            cache.set(caches.STATUS_KEY, rows, caches.DOCUMENT_SECONDS)
+    caches.memo_set(caches.STATUS_KEY, rows)
     return rows
+
+
+def _status_rows_db() -> dict[str, tuple[int, bytes, int, int]]:
+    return {row.code_type: (row.version, bytes(row.bits), row.next_index, _epoch(row.updated_at))
+            for row in StatusList.objects.all()}
 
 
 def status_list_document(*, list_id: str) -> tuple[dict[str, str], str] | None:
@@ -132,31 +189,26 @@ def status_list_document(*, list_id: str) -> tuple[dict[str, str], str] | None:
     if row is None:
         return None
     version, bits, size, updated_at = row
-    signer = services.issuer_key_active()
-    cache_key = f"codes:status-doc:{list_id}:{version}:{signer.kid}"
+    signer = _signer_for_documents()
+    cache_key = caches.status_document_key(list_id, version, signer.kid)
     document = cache.get(cache_key)
     if document is None:
-        payload = statuslists.payload(issuer=services.issuer(), list_id=list_id, bits=bits, size=size,
+        payload = statuslists.payload(issuer=caches.issuer(), list_id=list_id, bits=bits, size=size,
                                       version=version, updated_at=updated_at)
         document = trust.sign_document(payload, signer=signer, typ=trust.STATUS_LIST_TYP)
-        cache.set(cache_key, document, DOCUMENT_CACHE_SECONDS)
+        cache.set(cache_key, document, caches.DOCUMENT_SECONDS)
     return document, f'"{list_id}-{version}-{signer.kid}"'
-
-
-_status_sets: dict[tuple, tokens.StatusLists] = {}
 
 
 def live_status_lists(prefetched: dict | None = None) -> tokens.StatusLists:
     rows = _status_rows(prefetched)
-    own = services.issuer()
+    own = caches.issuer()
     version_key = (own, *sorted((code_type, row[0], row[2]) for code_type, row in rows.items()))
-    parsed = _status_sets.get(version_key)
+    parsed = caches.status_sets.get(version_key)
     if parsed is None:
-        if len(_status_sets) > 16:
-            _status_sets.clear()
-        parsed = _status_sets[version_key] = tokens.StatusLists.of(
+        parsed = caches.remember_parsed(caches.status_sets, version_key, tokens.StatusLists.of(
             tokens.StatusList(issuer=own, list_id=code_type, bits=row[1], version=row[0])
-            for code_type, row in rows.items())
+            for code_type, row in rows.items()))
     return parsed
 
 
@@ -164,21 +216,21 @@ def verify_live(*, token: str, expected_type: str | None = None,
                 now: dt.datetime | None = None) -> tokens.VerifiedToken:
     """Verify a token against the live trust list and this city's status lists (both cached briefly).
 
-    Own tokens are checked fail-closed against their status list; a peer city's tokens against theirs
-    only when held (peer status lists are not imported yet). Raises ``tokens.VerificationFailed``.
+    Own tokens with a status index are checked fail-closed against their status list; a peer city's against
+    theirs only when held (peer status lists are not imported yet). Raises ``tokens.VerificationFailed``.
     """
-    # Both cached documents in one cache round trip (a miss still falls back to the database, as before).
-    cached = cache.get_many([services.STATUS_CACHE_KEY, services.TRUST_CACHE_KEY])
-    status_lists = live_status_lists(cached.get(services.STATUS_CACHE_KEY))
-    verified = tokens.verify(token, trust_list=live_trust_list(cached.get(services.TRUST_CACHE_KEY)),
+    prefetched: dict[str, Any] = {}
+    status_rows, bundle = caches.memo_get(caches.STATUS_KEY), caches.memo_get(caches.TRUST_KEY)
+    if (status_rows is None or bundle is None) and caches.shared():
+        prefetched = cache.get_many([caches.STATUS_KEY, caches.TRUST_KEY])  # both in one round trip
+    status_lists = live_status_lists(status_rows or prefetched.get(caches.STATUS_KEY))
+    verified = tokens.verify(token, trust_list=live_trust_list(bundle or prefetched.get(caches.TRUST_KEY)),
                              status_lists=status_lists, now=now, expected_type=expected_type)
-    if verified.issuer == services.issuer() and status_lists.get(verified.issuer, verified.code_type) is None:
-        # Every own subject has a status-list row (created with its index). The snapshot may predate the
-        # list (another process created it and our cache is per process): re-read once, then fail closed.
-        services.invalidate_status_caches()
-        fresh = live_status_lists()
+    if (verified.status_index is not None and verified.issuer == caches.issuer()
+            and status_lists.get(verified.issuer, verified.code_type) is None):
+        # Every own index has a status-list row (created with it). The snapshot may predate the list
+        # (another process created it): re-read once, then fail closed.
+        fresh = live_status_lists(_status_rows_db())
         if fresh.get(verified.issuer, verified.code_type) is None:
             raise tokens.VerificationFailed("revoked", "no status list")
-        verified = tokens.verify(token, trust_list=live_trust_list(), status_lists=fresh, now=now,
-                                 expected_type=expected_type)
     return verified

@@ -1,9 +1,9 @@
-"""Writes for codes: issuer keys and their rotation, subjects (pseudonym + status index), issuing tokens,
-revocation, and importing peer cities' trust lists.
+"""Writes for codes: issuer keys and their rotation, issuing tokens, status lists and revocation, single-use
+token records, and importing peer cities' trust lists.
 
-Issuing is the hot path (a citizen's device fetches a fresh city code every few minutes), so
-``token_issue`` writes nothing once the citizen's subject exists: the active key is cached (Django cache,
-one minute; its decrypted private key in-process by kid) and the subject's (sub, status index) in-process.
+Issuing is the hot path (a citizen's device fetches a fresh city code every few minutes), so ``token_issue``
+writes nothing for a rotating code: the active key is cached (see caches.py) and the subject is a fresh
+encrypted handle, not a row.
 """
 
 from __future__ import annotations
@@ -13,61 +13,23 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citycode.errors import DomainError, NotFound
 
-from . import keys, statuslists, tokens, trust
-from .models import IssuerKey, PeerKey, StatusList, Subject
+from . import caches, keys, selectors, statuslists, tokens, trust
+from .models import IssuerKey, PeerKey, StatusEntry, StatusList, TokenUse
 
 CODE_TYPE_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")
-ACTIVE_KEY_CACHE_SECONDS = 60
-TRUST_CACHE_KEY = "codes:trust-list"
-STATUS_CACHE_KEY = "codes:status-lists"
 
-
-def issuer() -> str:
-    return settings.CITYCODE_ISSUER
-
-
-def _active_cache_key(issuer_name: str) -> str:
-    return f"codes:active-key:{issuer_name}"
-
-
-def invalidate_trust_caches() -> None:
-    """Forget every cached key and trust-list document (after a rotation or an import)."""
-    _active_signers.clear()
-    cache.delete_many([TRUST_CACHE_KEY, _active_cache_key(issuer())])
-
-
-def forget_process_caches(**_signal_kwargs: Any) -> None:
-    """Drop the in-process caches (connected to post_migrate, which also follows a test database flush)."""
-    _active_signers.clear()
-    _subjects.clear()
-
-
-def _committed_state() -> bool:
-    """In-process caches learn only outside transactions: a row read or written inside one may still be rolled
-    back, and a process-wide cache must never hand out a key or a status index that does not exist."""
-    return not connection.in_atomic_block
-
-
-def invalidate_status_caches() -> None:
-    cache.delete(STATUS_CACHE_KEY)
-
-
-def _invalidate(invalidator) -> None:
-    # Now, so this transaction reads its own change; and after commit, in case a concurrent reader cached
-    # the old state in between.
-    invalidator()
-    transaction.on_commit(invalidator)
+issuer = caches.issuer  # kept importable from here for callers
 
 
 # -- issuer keys ----------------------------------------------------------------------------------------
@@ -119,7 +81,7 @@ def issuer_key_create(*, issuer_name: str | None = None, alg: str | None = None,
     except IntegrityError:
         # The partial unique index allows one active key per issuer: someone else won the race.
         return IssuerKey.objects.get(issuer=issuer_name, status=IssuerKey.Status.ACTIVE)
-    _invalidate(invalidate_trust_caches)
+    caches.invalidate_on_commit(caches.invalidate_trust)
     return key
 
 
@@ -139,7 +101,7 @@ def issuer_keys_rotate(*, issuer_name: str | None = None, now: dt.datetime | Non
             key.retired_at = now
             key.private_key_encrypted = b""
             key.save(update_fields=["status", "retired_at", "private_key_encrypted"])
-            keys.forget_signer(key.kid)
+            caches.forget_signer(key.kid)
             result.retired.append(key.kid)
         elif key.status == IssuerKey.Status.ACTIVE and (force or key.rotate_after <= now or key.not_after <= now):
             if key.not_after <= now:
@@ -151,48 +113,39 @@ def issuer_keys_rotate(*, issuer_name: str | None = None, now: dt.datetime | Non
                 key.status = IssuerKey.Status.RETIRING
                 result.retiring.append(key.kid)
             key.save(update_fields=["status", "retired_at", "private_key_encrypted"])
-            keys.forget_signer(key.kid)
+            caches.forget_signer(key.kid)
     if not IssuerKey.objects.filter(issuer=issuer_name, status=IssuerKey.Status.ACTIVE).exists():
         result.created.append(issuer_key_create(issuer_name=issuer_name, now=now).kid)
-    _invalidate(invalidate_trust_caches)
+    caches.invalidate_on_commit(caches.invalidate_trust)
     return result
 
 
-# issuer -> (signer, monotonic time it was read). Another process's rotation reaches this one within
-# PROCESS_CACHE_SECONDS; meanwhile it signs with the now-retiring key, which stays published and valid.
-_active_signers: dict[str, tuple[tokens.Signer, float]] = {}
-PROCESS_CACHE_SECONDS = 30
-
-
 def issuer_key_active(*, issuer_name: str | None = None, now: dt.datetime | None = None) -> tokens.Signer:
-    """The signer of this city's active key, created on first use."""
+    """The signer of this city's active key; creates the key (or rotates an expired one) when there is none.
+
+    A write, so a service: issuing calls it. Public documents read the key through
+    ``selectors.issuer_signer``, which never writes; ``migrate`` and ``seed_demo`` create the first key."""
     issuer_name = issuer_name or issuer()
-    held = _active_signers.get(issuer_name)
-    if held is not None and time.monotonic() - held[1] < PROCESS_CACHE_SECONDS and held[0].not_after > (
-            now.timestamp() if now is not None else time.time()):
-        return held[0]
-    cache_key = _active_cache_key(issuer_name)
-    cached = cache.get(cache_key)
-    if cached is not None:
-        kid, signer = cached[0], keys.cached_signer(cached[0])
-        if signer is not None:
-            return signer
-        row = IssuerKey.objects.filter(kid=kid, status=IssuerKey.Status.ACTIVE).first()
-    else:
-        row = IssuerKey.objects.filter(issuer=issuer_name, status=IssuerKey.Status.ACTIVE).first()
+    signer = selectors.issuer_signer(issuer_name=issuer_name, now=now)
+    if signer is not None:
+        return signer
     moment = now or timezone.now()
-    if row is None or row.not_after <= moment:
-        if row is None:
-            row = issuer_key_create(issuer_name=issuer_name, now=now)
-        else:  # beat has not run for longer than a key's whole validity: rotate now rather than refuse
-            issuer_keys_rotate(issuer_name=issuer_name, now=moment)
-            row = IssuerKey.objects.get(issuer=issuer_name, status=IssuerKey.Status.ACTIVE)
-    signer = keys.signer_for(kid=row.kid, alg=row.alg, encrypted=row.private_key_encrypted,
-                             not_after=int(row.not_after.timestamp()))
-    cache.set(cache_key, (row.kid,), ACTIVE_KEY_CACHE_SECONDS)
-    if _committed_state():
-        _active_signers[issuer_name] = (signer, time.monotonic())
+    row = IssuerKey.objects.filter(issuer=issuer_name, status=IssuerKey.Status.ACTIVE).first()
+    if row is None:
+        issuer_key_create(issuer_name=issuer_name, now=now)
+    else:  # beat has not run for longer than a key's whole validity: rotate now rather than refuse
+        issuer_keys_rotate(issuer_name=issuer_name, now=moment)
+    signer = selectors.issuer_signer(issuer_name=issuer_name, now=now)
+    assert signer is not None
     return signer
+
+
+def issuer_key_ensure() -> None:
+    """Make sure this city has an active signing key (post_migrate, seed_demo): the JWKS is never empty."""
+    if IssuerKey.objects.filter(issuer=issuer(), status=IssuerKey.Status.ACTIVE,
+                                not_after__gt=timezone.now()).exists():
+        return
+    issuer_key_active()
 
 
 # -- subjects and status lists ----------------------------------------------------------------------------
@@ -210,8 +163,14 @@ def _status_list_for_update(code_type: str) -> StatusList:
         except IntegrityError:
             continue
         # A cached "no list for this type" would make verify_live (fail closed) call new tokens revoked.
-        _invalidate(invalidate_status_caches)
+        caches.invalidate_on_commit(caches.invalidate_status)
     return StatusList.objects.select_for_update().get(code_type=code_type)
+
+
+@lru_cache(maxsize=256)
+def valid_code_type(code_type: Any) -> bool:
+    """Whether a code type key is well-formed (memoised: issuing checks the same few keys all day)."""
+    return isinstance(code_type, str) and bool(CODE_TYPE_PATTERN.match(code_type))
 
 
 def _check_code_type(code_type: str) -> None:
@@ -220,117 +179,113 @@ def _check_code_type(code_type: str) -> None:
 
 
 @transaction.atomic
-def subject_ensure(*, citizen: Any, code_type: str) -> Subject:
-    """The citizen's subject for a code type: the pairwise ``sub`` and a status-list index of its own.
+def status_entry_create(*, citizen: Any, code_type: str, expires_at: dt.datetime) -> StatusEntry:
+    """A fresh status-list index for one token about to be issued (a type with a status list only).
 
-    Race-safe: the status-list row lock serialises index allocation per code type, and the unique
-    (code type, citizen) constraint settles two first issues racing for the same citizen.
-    """
+    Race-safe: the status-list row lock serialises index allocation per code type."""
     _check_code_type(code_type)
-    existing = Subject.objects.filter(code_type=code_type, citizen=citizen).first()
-    if existing is not None:
-        return existing
     status_list = _status_list_for_update(code_type)
-    subject = Subject(code_type=code_type, sub=keys.pseudonym(code_type=code_type, citizen_pk=citizen.pk),
-                      citizen=citizen, status_index=status_list.next_index)
-    subject.full_clean(validate_constraints=False)
-    try:
-        with transaction.atomic():
-            subject.save()
-    except IntegrityError:
-        return Subject.objects.get(code_type=code_type, citizen=citizen)
-    status_list.next_index = subject.status_index + 1
+    entry = StatusEntry(code_type=code_type, index=status_list.next_index, citizen=citizen, expires_at=expires_at)
+    entry.full_clean(validate_constraints=False)
+    entry.save()
+    status_list.next_index = entry.index + 1
     status_list.save(update_fields=["next_index", "updated_at"])
-    return subject
-
-
-# (code type, citizen pk, citizen.date_joined) -> (sub, status index). A subject never changes once created;
-# date_joined is in the key so a primary key reused after a rolled-back transaction cannot hit a stale entry.
-_subjects: dict[tuple[str, Any, Any], tuple[str, int]] = {}
-_SUBJECT_CACHE_MAX = 200_000
-
-
-def _subject_cached(citizen: Any, code_type: str) -> tuple[str, int]:
-    cache_key = (code_type, citizen.pk, getattr(citizen, "date_joined", None))
-    hit = _subjects.get(cache_key)
-    if hit is None:
-        _check_code_type(code_type)
-        row = Subject.objects.filter(code_type=code_type, citizen=citizen).values_list("sub", "status_index").first()
-        if row is None:
-            subject = subject_ensure(citizen=citizen, code_type=code_type)
-            row = (subject.sub, subject.status_index)
-        hit = (row[0], row[1])
-        if _committed_state():
-            if len(_subjects) >= _SUBJECT_CACHE_MAX:
-                _subjects.clear()
-            _subjects[cache_key] = hit
-    return hit
+    return entry
 
 
 @transaction.atomic
 def status_set(*, code_type: str, index: int, revoked: bool = True) -> StatusList:
     """Set (revoke) or clear (reinstate) one bit of a code type's status list."""
+    return status_set_many(code_type=code_type, indices=[index], revoked=revoked)
+
+
+@transaction.atomic
+def status_set_many(*, code_type: str, indices: list[int], revoked: bool = True) -> StatusList:
     _check_code_type(code_type)
-    if not isinstance(index, int) or index < 0:
+    if any(not isinstance(index, int) or isinstance(index, bool) or index < 0 for index in indices):
         raise ValidationError({"index": ValidationError(_("Invalid status index."), code="invalid")})
     status_list = _status_list_for_update(code_type)
-    bits = statuslists.with_bit(bytes(status_list.bits), index, revoked)
+    bits = bytes(status_list.bits)
+    for index in indices:
+        bits = statuslists.with_bit(bits, index, revoked)
     if bits != bytes(status_list.bits):
         status_list.bits = bits
         status_list.version += 1
         status_list.save(update_fields=["bits", "version", "updated_at"])
-        _invalidate(invalidate_status_caches)
+        caches.invalidate_on_commit(caches.invalidate_status)
     return status_list
 
 
 @transaction.atomic
-def token_revoke(*, code_type: str, sub: str, revoked: bool = True) -> StatusList:
-    """Revoke (or reinstate) every token of one subject for one code type: past, current and future ones,
-    since rotation keeps the subject's status index."""
-    subject = Subject.objects.filter(code_type=code_type, sub=sub).first()
-    if subject is None:
-        raise NotFound("subject_not_found", _("No such code subject."))
-    return status_set(code_type=code_type, index=subject.status_index, revoked=revoked)
+def token_revoke(*, code_type: str, citizen: Any, revoked: bool = True,
+                 now: dt.datetime | None = None) -> StatusList:
+    """Revoke (or reinstate) every unexpired token of a citizen that carries a status-list index.
+
+    Rotating codes carry none: they are revoked by no longer being issued (their ``claims_for`` returns None),
+    and the last one issued stops verifying within its lifetime."""
+    indices = list(StatusEntry.objects.filter(code_type=code_type, citizen=citizen,
+                                              expires_at__gt=now or timezone.now()).values_list("index", flat=True))
+    if not indices:
+        raise NotFound("status_entry_not_found", _("This citizen holds no revocable token of this type."))
+    return status_set_many(code_type=code_type, indices=indices, revoked=revoked)
 
 
 # -- issuing --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IssuedToken:
+class IssuedToken(NamedTuple):  # a tuple: built once per issue, cheaper than any dataclass
     token: str
     kid: str
-    issued_at: dt.datetime
-    expires_at: dt.datetime
-    status_index: int
+    iat: int  # seconds since the epoch; issued_at/expires_at are the datetimes, made only when asked for
+    exp: int
     sub: str
+    cti: bytes
+    status_index: int | None = None
+
+    @property
+    def issued_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.iat, dt.UTC)
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.exp, dt.UTC)
 
 
 def token_issue(*, citizen: Any, code_type: str, claims: Mapping[str, Any] | None = None,
-                lifetime: dt.timedelta, now: dt.datetime | None = None) -> IssuedToken:
+                lifetime: dt.timedelta, now: dt.datetime | None = None, with_status: bool = False) -> IssuedToken:
     """Sign a token of ``code_type`` for ``citizen``, valid for ``lifetime`` (never beyond the signing
     key's validity, so ``expires_at`` may be earlier).
 
-    Not wrapped in a transaction on purpose: after the first issue nothing is written, and the writes of
-    the first issue (subject, key) are atomic services of their own.
+    The subject is a fresh handle per token (``keys.subject_handle``) and the id a random ``cti``, so a
+    rotating code writes nothing. ``with_status`` (long-lived documents) allocates a fresh status-list index:
+    one row per token. Not wrapped in a transaction: its only writes are atomic services of their own.
     """
     seconds = int(lifetime.total_seconds()) if isinstance(lifetime, dt.timedelta) else 0
     if seconds <= 0:
         raise ValidationError({"lifetime": ValidationError(_("The lifetime must be positive."), code="invalid")})
-    if claims is not None and not isinstance(claims, dict) and not isinstance(claims, Mapping):
+    if claims and type(claims) is not dict and not isinstance(claims, Mapping):
         raise ValidationError({"claims": ValidationError(_("Claims must be a mapping."), code="invalid")})
+    if not valid_code_type(code_type):
+        _check_code_type(code_type)
     issuer_name = settings.CITYCODE_ISSUER
-    signer = issuer_key_active(issuer_name=issuer_name, now=now)
-    sub, status_index = _subject_cached(citizen, code_type)
     iat = int(now.timestamp()) if now is not None else int(time.time())
+    held = caches.active_signers.get(issuer_name)  # the common case, inline: see selectors.issuer_signer
+    if held is not None and held[0].not_after > iat and caches.clock() - held[1] < caches.SIGNER_SECONDS:
+        signer = held[0]
+    else:
+        signer = issuer_key_active(issuer_name=issuer_name, now=now)
     exp = min(iat + seconds, signer.not_after)
+    status_index = None
+    if with_status:
+        status_index = status_entry_create(citizen=citizen, code_type=code_type,
+                                           expires_at=dt.datetime.fromtimestamp(exp, dt.UTC)).index
+    cti, sub = keys.fresh_handle(code_type=code_type, citizen_pk=citizen.pk)
     try:
         text = tokens.encode(signer=signer, issuer=issuer_name, sub=sub, code_type=code_type, iat=iat, exp=exp,
-                             status_index=status_index, claims=claims)
+                             cti=cti, status_index=status_index, claims=claims)
     except (TypeError, ValueError) as exc:  # claims that CBOR cannot encode
         raise ValidationError({"claims": ValidationError(str(exc), code="invalid")}) from None
-    return IssuedToken(token=text, kid=signer.kid, issued_at=dt.datetime.fromtimestamp(iat, dt.UTC),
-                       expires_at=dt.datetime.fromtimestamp(exp, dt.UTC), status_index=status_index, sub=sub)
+    return IssuedToken(text, signer.kid, iat, exp, sub, cti, status_index)
 
 
 # -- mutual recognition ---------------------------------------------------------------------------------
@@ -392,7 +347,7 @@ def trust_list_import(*, document: Mapping[str, Any], pin_jwk: Mapping[str, Any]
                 setattr(current, name, value)
             current.save()
         stored.append(current)
-    _invalidate(invalidate_trust_caches)
+    caches.invalidate_on_commit(caches.invalidate_trust)
     return stored
 
 
@@ -423,3 +378,34 @@ def code_type_catalogue_sync() -> None:
                 legal_basis=purpose.legal_basis, categories=list(purpose.categories),
                 retention_days=purpose.retention_days,
             )
+
+
+# -- single-use purposes --------------------------------------------------------------------------------
+
+
+def token_use_record(*, issuer_name: str, cti: bytes, purpose: str, expires_at: dt.datetime) -> bool:
+    """Record the one use of a token for a single-use purpose; False if it was used for that purpose before.
+
+    Call it inside the caller's transaction: on PostgreSQL a concurrent insert of the same (issuer, cti,
+    purpose) waits on the unique index until the first transaction ends, then fails, so exactly one wins."""
+    use = TokenUse(issuer=issuer_name, cti=cti.hex(), purpose=purpose, expires_at=expires_at)
+    use.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            use.save()
+    except IntegrityError:
+        return False
+    return True
+
+
+@transaction.atomic
+def token_use_forget(*, issuer_name: str, cti: bytes, purpose: str) -> None:
+    """Undo :func:`token_use_record` (the gate refused, so the token was not used)."""
+    TokenUse.objects.filter(issuer=issuer_name, cti=cti.hex(), purpose=purpose).delete()
+
+
+@transaction.atomic
+def token_uses_prune(*, now: dt.datetime | None = None) -> int:
+    """Forget the uses of tokens that have expired: an expired token is refused anyway, so its row is dead."""
+    deleted, _by_model = TokenUse.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

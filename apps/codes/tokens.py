@@ -14,13 +14,25 @@ Claims (CBOR map keys):
     key   name         value
     ====  ===========  ===========================================================================
      1    iss          issuer, e.g. "CC" (settings.CITYCODE_ISSUER); keys are trusted per issuer
-     2    sub          pairwise pseudonym per (citizen, code type): base64url of 9 HMAC bytes
+     2    sub          a per-token handle only the issuing city resolves (base64url, 8 characters):
+                       the citizen's number XOR a keystream drawn from the token's ``cti``
      4    exp          expiry, seconds since the epoch
      6    iat          issued at, seconds since the epoch
+     7    cti          the token's unique id: 8 random bytes (single-use purposes refuse a second scan)
     -1    code type    the code type key, e.g. "city"
-    -2    claims       the code type's compact claims (a map); omitted when empty
-    -3    status idx   index of the subject's bit in the code type's status list (revocation)
+    -2    claims       the claims a reader must see offline (the code type's ``offline_claims``); omitted
+                       when empty
+    -3    status idx   only in tokens of a code type with a status list: a fresh index per issued token,
+                       so no index names a person across documents
     ====  ===========  ===========================================================================
+
+No value a reader sees repeats across two tokens of one citizen except the issuer, the code type, the kid
+and the offline claims the code type declares: ``cti`` is random, ``sub`` is a fresh encryption.
+
+One canonical form: :func:`verify` accepts exactly the bytes :func:`encode` writes and refuses any other
+spelling of the same token as ``non_canonical`` with a ``detail`` naming the rule (see :data:`NON_CANONICAL`):
+surrounding whitespace, a compression choice other than the encoder's, bytes after the zlib stream or the
+CBOR, an indefinite or non-minimal length, a non-empty unprotected header, a high-S ECDSA signature.
 
 ``kid`` (protected header 4) is the first 6 bytes of the key's RFC 7638 JWK thumbprint, base64url-encoded:
 8 ASCII characters, and the COSE ``kid`` bytes are exactly the UTF-8 of the JWKS ``kid`` string, so any COSE
@@ -44,13 +56,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import os
 import threading
 import time
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -72,6 +85,7 @@ CLAIM_ISS = 1
 CLAIM_SUB = 2
 CLAIM_EXP = 4
 CLAIM_IAT = 6
+CLAIM_CTI = 7
 CLAIM_TYPE = -1
 CLAIM_CLAIMS = -2
 CLAIM_STATUS = -3
@@ -82,10 +96,16 @@ ALGORITHMS = (ES256, EDDSA)
 _COSE_ALG = {ES256: Es256, EDDSA: EdDSA}
 _ALG_BY_ID = {Es256.identifier: ES256, EdDSA.identifier: EDDSA}
 
+CTI_BYTES = 8
 # A compressed token never inflates beyond this: a bomb is refused as bad_encoding.
 MAX_INFLATED = 8192
-# Below this payload size the 6-byte zlib frame and the incompressible signature make a gain impossible.
-ZLIB_MIN_PAYLOAD = 48
+# Compression is tried only for a COSE_Sign1 longer than this. Shorter ones (every rotating code: ~130 bytes,
+# two thirds of them a signature, a random cti and an encrypted handle) cannot shrink, and a fixed threshold
+# lets the verifier check the encoder's choice without compressing every short token again.
+ZLIB_MIN_COSE = 160
+# P-256 group order: an ES256 signature (r, s) is canonical only with s <= n/2 ("low S").
+_P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_HALF_N = _P256_N // 2
 
 REASONS = (
     "bad_prefix",
@@ -96,6 +116,20 @@ REASONS = (
     "not_yet_valid",
     "revoked",
     "wrong_type",
+    "non_canonical",
+)
+
+# The detail of a ``non_canonical`` refusal: which rule of the one canonical encoding the token broke.
+NON_CANONICAL = (
+    "whitespace",           # anything around the token text
+    "needless_compression",  # CZ1 where CC1 was shorter, or a COSE too short to be compressed
+    "missing_compression",   # CC1 where zlib would have shrunk a long token
+    "trailing_zlib",         # bytes after the end of the zlib stream
+    "trailing_bytes",        # bytes after the COSE_Sign1
+    "indefinite_length",     # an indefinite-length array or byte string
+    "non_minimal_length",    # a length or tag written in more bytes than needed
+    "unprotected_header",    # anything in the unprotected header
+    "high_s",                # an ES256 signature with s > n/2 (the same signature, mirrored)
 )
 
 
@@ -120,6 +154,7 @@ REFUSAL_MESSAGES = {
     "not_yet_valid": gettext_lazy("The code is not valid yet. The clock of the person's device may be wrong."),
     "revoked": gettext_lazy("The code has been revoked."),
     "wrong_type": gettext_lazy("This is a different kind of code than the one expected here."),
+    "non_canonical": gettext_lazy("The code was re-encoded or altered after it was issued."),
     "unknown_code_type": gettext_lazy("This city does not know the code's type."),
     "unknown_subject": gettext_lazy("The code does not belong to a known citizen."),
 }
@@ -153,9 +188,11 @@ _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 def raw_sign(private_key: Any, alg: str, data: bytes) -> bytes:
-    """The COSE signature bytes: r||s (64 bytes) for ES256, the 64-byte signature for EdDSA."""
+    """The COSE signature bytes: r||s (64 bytes, low S) for ES256, the 64-byte signature for EdDSA."""
     if alg == ES256:
         r, s = decode_dss_signature(private_key.sign(data, _ECDSA_SHA256))
+        if s > _P256_HALF_N:  # (r, n - s) is the same signature; only the low one is canonical
+            s = _P256_N - s
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     return private_key.sign(data)
 
@@ -174,6 +211,22 @@ def raw_verify(public_key: Any, alg: str, signature: bytes, data: bytes) -> bool
     return True
 
 
+def _bstr(data: bytes) -> bytes:
+    """A CBOR byte string with its minimal definite-length head."""
+    size = len(data)
+    if size < 24:
+        return bytes((0x40 | size,)) + data
+    if size < 256:
+        return bytes((0x58, size)) + data
+    if size < 65536:
+        return b"\x59" + size.to_bytes(2, "big") + data
+    return b"\x5a" + size.to_bytes(4, "big") + data
+
+
+_SIG1_CONTEXT = b"\x84\x6aSignature1"  # array(4), text(10) "Signature1"
+_SIG_HEAD = b"\x58\x40"  # bstr(64): both algorithms' signatures are 64 bytes
+
+
 @dataclass(frozen=True)
 class Signer:
     """What issuing needs of a key: the decrypted private key, its kid, algorithm and validity end."""
@@ -184,11 +237,16 @@ class Signer:
     not_after: int  # seconds since the epoch; a token's exp never goes beyond it
     # the protected header {1: alg, 4: kid} as pycose encodes it, computed once per key
     protected: bytes = field(default=b"", repr=False, compare=False)
+    # The constant heads of the two RFC 9052 arrays up to the payload, once per key (see encode)
+    sig_prefix: bytes = field(default=b"", repr=False, compare=False)
+    cose_prefix: bytes = field(default=b"", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.protected:
             header = Sign1Message(phdr={Algorithm: _COSE_ALG[self.alg], KID: self.kid.encode("ascii")})
             object.__setattr__(self, "protected", header.phdr_encoded)
+        object.__setattr__(self, "sig_prefix", _SIG1_CONTEXT + _bstr(self.protected) + b"\x40")
+        object.__setattr__(self, "cose_prefix", b"\xd2\x84" + _bstr(self.protected) + b"\xa0")
 
 
 # -- encoding --------------------------------------------------------------------------------------------
@@ -211,26 +269,59 @@ def _cbor(value: Any) -> bytes:
 
 
 
-def encode(*, signer: Signer, issuer: str, sub: str, code_type: str, iat: int, exp: int, status_index: int,
+def sig_structure(protected: bytes, payload: bytes) -> bytes:
+    """RFC 9052 section 4.4 Sig_structure (no external AAD), byte-identical to pycose's (tested)."""
+    return _SIG1_CONTEXT + _bstr(protected) + b"\x40" + _bstr(payload)
+
+
+def envelope(protected: bytes, payload: bytes, signature: bytes) -> bytes:
+    """RFC 9052 section 4.2 COSE_Sign1 under tag 18 with an empty unprotected header, as pycose writes it."""
+    return b"\xd2\x84" + _bstr(protected) + b"\xa0" + _bstr(payload) + _bstr(signature)
+
+
+_U32_MIN, _U32_END = 1 << 16, 1 << 32  # the times CBOR writes as 0x1a + 4 bytes
+
+
+@lru_cache(maxsize=64)
+def _plain_head(issuer: str, code_type: str) -> tuple[bytes, bytes] | None:
+    """The constant parts of a claims-less payload, around sub/exp/iat/cti: the bstr and map heads with
+    ``iss`` and ``sub``'s head, and the trailing ``code type``; None when the strings need longer heads."""
+    if not (issuer.isascii() and code_type.isascii() and len(issuer) < 24 and len(code_type) < 24):
+        return None
+    body = 1 + 1 + 1 + len(issuer) + 1 + 1 + 8 + 2 + 4 + 2 + 4 + 2 + 8 + 1 + 1 + len(code_type)
+    if not 24 <= body < 256:
+        return None
+    return (bytes((0x58, body, 0xA6, 0x01, 0x60 | len(issuer))) + issuer.encode("ascii") + b"\x02\x68",
+            bytes((0x20, 0x60 | len(code_type))) + code_type.encode("ascii"))
+
+
+def encode(*, signer: Signer, issuer: str, sub: str, code_type: str, iat: int, exp: int,
+           cti: bytes | None = None, status_index: int | None = None,
            claims: Mapping[str, Any] | None = None) -> str:
-    """Sign the claims and return the token text. ``exp`` is clamped to the key's validity."""
-    payload_map: dict[int, Any] = {
-        CLAIM_ISS: issuer,
-        CLAIM_SUB: sub,
-        CLAIM_EXP: min(exp, signer.not_after),
-        CLAIM_IAT: iat,
-        CLAIM_TYPE: code_type,
-    }
-    if claims:
-        payload_map[CLAIM_CLAIMS] = dict(claims)
-    payload_map[CLAIM_STATUS] = status_index
-    payload = _cbor(payload_map)
-    protected = signer.protected
-    # RFC 9052 section 4.4 Sig_structure and section 4.2 COSE_Sign1 (tag 18), exactly as pycose's
-    # Sign1Message builds them (tests compare the bytes with pycose's), without its per-message object set-up.
-    signature = raw_sign(signer.private_key, signer.alg, _cbor(["Signature1", protected, b"", payload]))
-    cose = _cbor(cbor2.CBORTag(18, [protected, {}, payload, signature]))
-    if len(payload) >= ZLIB_MIN_PAYLOAD:
+    """Sign the claims and return the token text. ``exp`` is clamped to the key's validity; ``cti`` is random
+    unless given; ``status_index`` only for a code type with a status list."""
+    exp = min(exp, signer.not_after)
+    if cti is None:
+        cti = os.urandom(CTI_BYTES)
+    head = _plain_head(issuer, code_type) if not claims and status_index is None else None
+    if head is not None and len(sub) == 8 and sub.isascii() and len(cti) == 8 and _U32_MIN <= iat <= exp < _U32_END:
+        # A rotating code's payload written out (byte-identical to cbor2's, tested): the CBOR encoder's set-up
+        # was a sizeable share of the Python around the signature.
+        payload = head[0] + sub.encode("ascii") + b"\x04\x1a" + exp.to_bytes(4, "big") + b"\x06\x1a" \
+            + iat.to_bytes(4, "big") + b"\x07\x48" + cti + head[1]
+    else:
+        payload_map: dict[int, Any] = {CLAIM_ISS: issuer, CLAIM_SUB: sub, CLAIM_EXP: exp, CLAIM_IAT: iat,
+                                       CLAIM_CTI: cti, CLAIM_TYPE: code_type}
+        if claims:
+            payload_map[CLAIM_CLAIMS] = dict(claims)
+        if status_index is not None:
+            payload_map[CLAIM_STATUS] = status_index
+        payload = _bstr(_cbor(payload_map))
+    # The two RFC 9052 arrays (sig_structure, envelope) are written directly from the key's constant prefixes,
+    # byte-identical to pycose's (tests compare), without its per-message object set-up.
+    signature = raw_sign(signer.private_key, signer.alg, signer.sig_prefix + payload)
+    cose = signer.cose_prefix + payload + _SIG_HEAD + signature
+    if len(cose) > ZLIB_MIN_COSE:
         packed = zlib.compress(cose, 9)
         if len(packed) < len(cose):
             return PREFIX_ZLIB + b45encode(packed)
@@ -249,12 +340,83 @@ def token_fields(token: str) -> dict[int, Any]:
     return cbor2.loads(_decode_message(token).payload)
 
 
-def _decode_message(token: str) -> Sign1Message:
+def _non_canonical(detail: str) -> VerificationFailed:
+    return VerificationFailed("non_canonical", detail)
+
+
+def _read_bstr(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The byte string at ``pos`` and the position after it; only a minimal definite-length head is accepted."""
+    try:
+        head = data[pos]
+    except IndexError:
+        raise VerificationFailed("bad_encoding", "truncated COSE_Sign1") from None
+    if head >> 5 != 2:
+        raise VerificationFailed("bad_encoding", "COSE_Sign1 members have the wrong types")
+    info = head & 31
+    if info < 24:
+        size, pos = info, pos + 1
+    elif info == 24:
+        size, pos = data[pos + 1] if pos + 1 < len(data) else -1, pos + 2
+        if 0 <= size < 24:
+            raise _non_canonical("non_minimal_length")
+    elif info == 25:
+        size, pos = int.from_bytes(data[pos + 1:pos + 3], "big"), pos + 3
+        if size < 256:
+            raise _non_canonical("non_minimal_length")
+    elif info == 31:
+        raise _non_canonical("indefinite_length")
+    else:  # a 4- or 8-byte length: longer than any token may inflate to
+        raise VerificationFailed("bad_encoding", "COSE_Sign1 member too long")
+    end = pos + size
+    if size < 0 or end > len(data):
+        raise VerificationFailed("bad_encoding", "truncated COSE_Sign1")
+    return data[pos:end], end
+
+
+def _parse_envelope(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """(protected, payload, signature) of exactly the bytes :func:`envelope` writes; anything else is refused.
+
+    Written out rather than parsed with cbor2: a general decoder accepts every spelling (indefinite lengths,
+    long heads, trailing bytes) and the strict checks would then cost a second encoding per token."""
+    # Fast path, the layout of every token this city issues: a short protected header, a payload of 24 to 255
+    # bytes and a 64-byte signature at the very end. Anything else takes the general path below.
+    size = len(data)
+    if size > 72 and data[0] == 0xD2 and data[1] == 0x84 and 0x40 <= data[2] < 0x58:
+        end = 3 + data[2] - 0x40
+        if data[end] == 0xA0 and data[end + 1] == 0x58 and data[end + 2] >= 24:
+            start = end + 3
+            stop = start + data[end + 2]
+            if stop + 66 == size and data[stop] == 0x58 and data[stop + 1] == 0x40:
+                return data[3:end], data[start:stop], data[stop + 2:]
+    if data[:2] != b"\xd2\x84":
+        if data[:1] == b"\xd8" and data[1:2] == b"\x12":
+            raise _non_canonical("non_minimal_length")
+        if data[:2] == b"\xd2\x9f":
+            raise _non_canonical("indefinite_length")
+        raise VerificationFailed("bad_encoding", "not a tagged COSE_Sign1")
+    protected, pos = _read_bstr(data, 2)
+    marker = data[pos:pos + 1]
+    if marker != b"\xa0":
+        if marker and marker[0] >> 5 == 5:
+            raise _non_canonical("unprotected_header")
+        raise VerificationFailed("bad_encoding", "COSE_Sign1 members have the wrong types")
+    payload, pos = _read_bstr(data, pos + 1)
+    signature, pos = _read_bstr(data, pos)
+    if pos != len(data):
+        raise _non_canonical("trailing_bytes")
+    return protected, payload, signature
+
+
+def _decode_message(token: str) -> _Message:
     if not isinstance(token, str):
         raise VerificationFailed("bad_prefix", "not text")
     prefix = token[:PREFIX_LEN]
     if prefix != PREFIX_RAW and prefix != PREFIX_ZLIB:
+        if token.strip()[:PREFIX_LEN] in (PREFIX_RAW, PREFIX_ZLIB):
+            raise _non_canonical("whitespace")
         raise VerificationFailed("bad_prefix", repr(prefix))
+    if token[-1:].isspace():
+        raise _non_canonical("whitespace")
     try:
         data = b45decode(token[PREFIX_LEN:])
     except ValueError as exc:
@@ -262,49 +424,46 @@ def _decode_message(token: str) -> Sign1Message:
     if prefix == PREFIX_ZLIB:
         try:
             inflater = zlib.decompressobj()
-            data = inflater.decompress(data, MAX_INFLATED)
+            inflated = inflater.decompress(data, MAX_INFLATED)
             if inflater.unconsumed_tail or not inflater.eof:
                 raise zlib.error("truncated or too large")
         except zlib.error as exc:
             raise VerificationFailed("bad_encoding", f"zlib: {exc}") from None
+        if inflater.unused_data:
+            raise _non_canonical("trailing_zlib")
+        if len(inflated) <= ZLIB_MIN_COSE or len(data) >= len(inflated):
+            raise _non_canonical("needless_compression")
+        data = inflated
+    elif len(data) > ZLIB_MIN_COSE and len(zlib.compress(data, 9)) < len(data):
+        raise _non_canonical("missing_compression")
+    protected, payload, signature = _parse_envelope(data)
     try:
-        envelope = cbor2.loads(data)
-    except Exception as exc:  # cbor2 raises CBORDecodeError and, on some inputs, ValueError/TypeError/...
-        raise VerificationFailed("bad_encoding", f"cbor: {type(exc).__name__}") from None
-    if not (isinstance(envelope, cbor2.CBORTag) and envelope.tag == Sign1Message.cbor_tag
-            and isinstance(envelope.value, list) and len(envelope.value) == 4):
-        raise VerificationFailed("bad_encoding", "not a tagged COSE_Sign1")
-    protected, unprotected, payload, signature = envelope.value
-    if not (isinstance(protected, bytes) and isinstance(unprotected, dict) and isinstance(payload, bytes)
-            and isinstance(signature, bytes)):
-        raise VerificationFailed("bad_encoding", "COSE_Sign1 members have the wrong types")
-    try:
-        alg, kid = _protected_header(protected)
+        alg, kid, sig_prefix = _protected_header(protected)
     except Exception as exc:  # pycose raises a zoo of types (TypeError, KeyError, CoseException, ...)
         raise VerificationFailed("bad_encoding", f"protected header: {type(exc).__name__}") from None
-    return _Message(protected=protected, payload=payload, signature=signature, alg=alg, kid=kid)
+    return _Message(protected, payload, signature, alg, kid, sig_prefix)
 
 
-@dataclass(frozen=True, slots=True)
-class _Message:
+class _Message(NamedTuple):  # a tuple: built once per scan, cheaper than a dataclass
     protected: bytes
     payload: bytes
     signature: bytes
     alg: str | None
     kid: bytes | None
+    sig_prefix: bytes  # the Sig_structure up to the payload, which depends on the protected header only
 
     def to_be_signed(self) -> bytes:
-        """RFC 9052 section 4.4 Sig_structure (no external AAD), as pycose's ``_create_sig_structure``."""
-        return _cbor(["Signature1", self.protected, b"", self.payload])
+        return self.sig_prefix + _bstr(self.payload)
 
 
 @lru_cache(maxsize=256)
-def _protected_header(protected: bytes) -> tuple[str | None, bytes | None]:
-    """(algorithm, kid) of a protected header, parsed by pycose. A city has a handful of keys, so the few
-    distinct headers are parsed once each rather than once per token."""
+def _protected_header(protected: bytes) -> tuple[str | None, bytes | None, bytes]:
+    """(algorithm, kid, Sig_structure prefix) of a protected header, parsed by pycose. A city has a handful of
+    keys, so the few distinct headers are parsed once each rather than once per token."""
     header = Sign1Message(phdr_encoded=protected).phdr
     kid = header.get(KID)
-    return _ALG_BY_ID.get(getattr(header.get(Algorithm), "identifier", None)), kid if isinstance(kid, bytes) else None
+    alg = _ALG_BY_ID.get(getattr(header.get(Algorithm), "identifier", None))
+    return alg, kid if isinstance(kid, bytes) else None, _SIG1_CONTEXT + _bstr(protected) + b"\x40"
 
 
 # -- trust list and status lists: plain data a reader device can build from JSON ---------------------------
@@ -327,6 +486,16 @@ class TrustedKey:
             raise ValueError(f"unsupported algorithm {self.alg!r}")
         if self.public_key is None:
             self.public_key = public_key_from_jwk(self.jwk)
+
+    @property
+    def valid_from(self) -> int | float:
+        """``not_before``, or +inf when it is missing or malformed: such an entry covers no token."""
+        return self.not_before if type(self.not_before) is int else float("inf")
+
+    @property
+    def valid_until(self) -> int | float:
+        """``not_after``, or -inf when it is missing or malformed: such an entry covers no token."""
+        return self.not_after if type(self.not_after) is int else float("-inf")
 
     @classmethod
     def from_json(cls, entry: Mapping[str, Any]) -> TrustedKey:
@@ -404,16 +573,24 @@ class StatusLists:
 # -- verification ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VerifiedToken:
+class VerifiedToken(NamedTuple):  # a tuple: built once per scan, cheaper than any dataclass
     issuer: str
     kid: str
     code_type: str
     sub: str
-    issued_at: dt.datetime
-    expires_at: dt.datetime
-    status_index: int
+    cti: bytes
+    iat: int  # seconds since the epoch; issued_at/expires_at are the datetimes, made only when asked for
+    exp: int
+    status_index: int | None  # only in tokens of a code type with a status list
     claims: dict[str, Any]
+
+    @property
+    def issued_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.iat, dt.UTC)
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.exp, dt.UTC)
 
 
 def _epoch(moment: dt.datetime | float | int | None) -> float:
@@ -422,6 +599,10 @@ def _epoch(moment: dt.datetime | float | int | None) -> float:
     if isinstance(moment, dt.datetime):
         return moment.timestamp()
     return float(moment)
+
+
+# 9999-12-31: the last second a datetime holds; a later exp or iat is refused, never an OverflowError.
+_MAX_EPOCH = 253_402_300_799
 
 
 def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | None, now: dt.datetime | float | None,
@@ -443,50 +624,62 @@ def verify(token: str, *, trust_list: TrustList, status_lists: StatusLists | Non
         sub = claims_map[CLAIM_SUB]
         exp = claims_map[CLAIM_EXP]
         iat = claims_map[CLAIM_IAT]
+        cti = claims_map[CLAIM_CTI]
         code_type = claims_map[CLAIM_TYPE]
-        status_index = claims_map[CLAIM_STATUS]
+        status_index = claims_map.get(CLAIM_STATUS)
         extra = claims_map.get(CLAIM_CLAIMS, {})
     except Exception as exc:  # a payload that is not CBOR, not a map, or misses a claim
         raise VerificationFailed("bad_encoding", f"claims: {type(exc).__name__}") from None
-    if not (isinstance(iss, str) and isinstance(sub, str) and isinstance(code_type, str) and isinstance(extra, dict)
-            and type(exp) is int and type(iat) is int and type(status_index) is int and status_index >= 0
-            and isinstance(kid, bytes)):
+    if not (type(iss) is str and type(sub) is str and type(code_type) is str and type(extra) is dict
+            and type(exp) is int and type(iat) is int and type(cti) is bytes and len(cti) == CTI_BYTES
+            and (status_index is None or (type(status_index) is int and status_index >= 0))
+            and type(kid) is bytes):
         raise VerificationFailed("bad_encoding", "claims have the wrong types")
     if alg is None:
         raise VerificationFailed("bad_encoding", "unsupported algorithm")
 
-    candidates = [key for key in trust_list.candidates(kid)
-                  if key.issuer == iss and key.alg == alg and key.not_before <= iat and exp <= key.not_after]
+    if not (0 <= iat < _MAX_EPOCH and 0 < exp < _MAX_EPOCH):  # beyond what a datetime can hold
+        raise VerificationFailed("bad_encoding", "time out of range")
+    candidates = [key for key in trust_list.candidates(kid) if key.issuer == iss and key.alg == alg
+                  and (key.valid_from <= iat and exp <= key.valid_until)]
     if not candidates:
         raise VerificationFailed("unknown_kid", kid.decode("utf-8", "replace"))
-    to_be_signed = message.to_be_signed()
     signature = message.signature
+    to_be_signed = message.sig_prefix + _bstr(message.payload)
+    if alg == ES256:  # raw_verify written out: the S half is read once for the low-S rule and the DER form
+        if len(signature) != 64:
+            raise VerificationFailed("bad_signature")
+        s = int.from_bytes(signature[32:], "big")
+        if s > _P256_HALF_N:
+            raise _non_canonical("high_s")
+        signed, checked = encode_dss_signature(int.from_bytes(signature[:32], "big"), s), (to_be_signed, _ECDSA_SHA256)
+    else:
+        signed, checked = signature, (to_be_signed,)
     for key in candidates:
-        if raw_verify(key.public_key, alg, signature, to_be_signed):
+        try:
+            key.public_key.verify(signed, *checked)
             break
+        except InvalidSignature:
+            continue
+        except (TypeError, ValueError, AttributeError):  # a malformed trusted entry verifies nothing
+            continue
     else:
         raise VerificationFailed("bad_signature")
 
-    clock = _epoch(now)
+    clock = now if type(now) is float else _epoch(now)
     if iat > clock + clock_skew:
         raise VerificationFailed("not_yet_valid")
     if clock >= exp:
         raise VerificationFailed("expired")
     if expected_type is not None and code_type != expected_type:
         raise VerificationFailed("wrong_type", f"{code_type} is not {expected_type}")
-    status = status_lists.get(iss, code_type) if status_lists is not None else None
-    if status is None:
-        if require_status:
-            raise VerificationFailed("revoked", "no status list")
-    elif status.is_set(status_index):
-        raise VerificationFailed("revoked")
-    return VerifiedToken(
-        issuer=iss,
-        kid=key.kid,
-        code_type=code_type,
-        sub=sub,
-        issued_at=dt.datetime.fromtimestamp(iat, dt.UTC),
-        expires_at=dt.datetime.fromtimestamp(exp, dt.UTC),
-        status_index=status_index,
-        claims=extra,
-    )
+    if status_index is not None:
+        # Short-lived rotating codes carry no index: they are revoked by no longer being issued.
+        status = status_lists.get(iss, code_type) if status_lists is not None else None
+        if status is None:
+            if require_status:
+                raise VerificationFailed("revoked", "no status list")
+        elif status.is_set(status_index):
+            raise VerificationFailed("revoked")
+    # positional: a scan builds one per token, and keyword arguments cost more
+    return VerifiedToken(iss, key.kid, code_type, sub, cti, iat, exp, status_index, extra)

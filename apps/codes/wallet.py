@@ -17,7 +17,7 @@ from . import qr as qr_images
 from . import tokens
 from .plugin_api import CodeType, UnknownCodeType
 from .plugin_api import registry as code_types
-from .selectors import citizen_for_subject, verify_live
+from .selectors import citizen_for_token, verify_live
 from .services import IssuedToken, token_issue
 
 
@@ -34,7 +34,10 @@ def _held_code(*, citizen, code_type: CodeType) -> HeldCode | None:
     claims = code_type.claims_for(citizen)
     if claims is None:
         return None
-    issued = token_issue(citizen=citizen, code_type=code_type.key, claims=claims, lifetime=code_type.lifetime)
+    # Only the claims a reader must see offline go into the token; the rest stay behind the consent gate.
+    offline = {name: value for name, value in claims.items() if name in code_type.offline_claims}
+    issued = token_issue(citizen=citizen, code_type=code_type.key, claims=offline, lifetime=code_type.lifetime,
+                         with_status=code_type.status_list)
     return HeldCode(
         code_type=code_type,
         issued=issued,
@@ -79,7 +82,9 @@ def held_code_qr(*, citizen, code_type: str, token: str, image_format: str) -> Q
         verified = verify_live(token=token, expected_type=code_type)
     except tokens.VerificationFailed as exc:
         raise DomainError(exc.reason, str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
-    owner = citizen_for_subject(code_type=code_type, sub=verified.sub)
+    # citizen_for_token resolves only this city's tokens: a peer city's code carrying a handle that would
+    # decrypt to this citizen is not drawn as theirs.
+    owner = citizen_for_token(verified=verified)
     if owner is None or owner.pk != citizen.pk:
         raise NotFound("code_not_held", _("You do not hold this code."))
     max_age = max(1, int((verified.expires_at - timezone.now()).total_seconds()))

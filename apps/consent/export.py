@@ -189,13 +189,13 @@ def _sign_in_tokens(citizen: Citizen) -> list[dict]:
             for t in identity_selectors.auth_tokens_for(user=citizen)]
 
 
-def _code_subjects(citizen: Citizen) -> list[dict]:
+def _code_status_entries(citizen: Citizen) -> list[dict]:
     from apps.codes import selectors as codes_selectors
 
     return [
-        {"code_type": subject.code_type, "pseudonym": subject.sub, "status_index": subject.status_index,
-         "revoked": revoked, "since": _iso(subject.created_at)}
-        for subject, revoked in codes_selectors.subjects_with_status_for(citizen=citizen)
+        {"code_type": entry.code_type, "status_index": entry.index, "revoked": revoked,
+         "issued_at": _iso(entry.created_at), "expires_at": _iso(entry.expires_at)}
+        for entry, revoked in codes_selectors.status_entries_with_state(citizen=citizen)
     ]
 
 
@@ -232,8 +232,8 @@ register_export_section("staff_memberships", _memberships, covers=("identity.Mem
                         title=_("Staff memberships"))
 register_export_section("sign_in_tokens", _sign_in_tokens, covers=("identity.AuthToken.user",),
                         title=_("Sign-in tokens"))
-register_export_section("code_subjects", _code_subjects, covers=("codes.Subject.citizen",),
-                        title=_("My codes: pseudonyms and status entries"))
+register_export_section("code_status_entries", _code_status_entries, covers=("codes.StatusEntry.citizen",),
+                        title=_("My long-lived codes: their status-list entries"))
 register_export_section("grants_approved", _grants_approved, covers=("consent.AccessGrant.approved_by_user",),
                         title=_("Access grants I approved for the data bureau"))
 register_export_section(

@@ -65,7 +65,10 @@ class DataCategory(models.Model):
                 condition=~models.Q(code__in=sorted(EPIDEMIC_ONLY_CATEGORIES)) | models.Q(epidemic_only=True),
                 name="datacategory_health_colour_epidemic_only",
                 violation_error_code="health_colour_epidemic_only",
-                violation_error_message=_("The health colour is reserved for epidemic control; that cannot be changed."),
+                violation_error_message=_(
+                    "The health colour is reserved for epidemic "
+                    "control; that cannot be changed."
+                ),
             ),
         ]
 
@@ -382,7 +385,10 @@ class CatalogueProposal(models.Model):
                 | models.Q(proposed_by_user__isnull=True),
                 name="proposal_not_decided_by_proposer_user",
                 violation_error_code="proposal_decided_by_proposer",
-                violation_error_message=_("A second administrator must decide a proposal, never the one who proposed it."),
+                violation_error_message=_(
+                    "A second administrator must decide a proposal, "
+                    "never the one who proposed it."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(decided_by_client__isnull=True)
@@ -390,7 +396,10 @@ class CatalogueProposal(models.Model):
                 | models.Q(proposed_by_client__isnull=True),
                 name="proposal_not_decided_by_proposer_client",
                 violation_error_code="proposal_decided_by_proposer_key",
-                violation_error_message=_("A second administrator's key must decide a proposal, never the key that proposed it."),
+                violation_error_message=_(
+                    "A second administrator's key must decide a "
+                    "proposal, never the key that proposed it."
+                ),
             ),
         ]
 

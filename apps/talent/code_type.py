@@ -58,7 +58,9 @@ class TalentCodeType(CodeType):
         certification = selectors.certification_in_force(citizen=citizen)
         if certification is None:
             return None
-        # Level and validity only: enough for an offline reader to show "talent, level B, until ...".
+        # Holding a talent code is itself the offline proof; the level and validity would be the same on every
+        # token (linking them) and are not needed offline, so they stay out of the token (no offline_claims):
+        # a verifier reads them through the consent gate.
         return {"lvl": certification.level, "vu": certification.valid_until.isoformat()}
 
     def provide(self, *, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:

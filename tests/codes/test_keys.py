@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
-from apps.codes import keys, selectors, services, tokens
+from apps.codes import caches, keys, selectors, services, tokens
 from apps.codes.models import IssuerKey
 from apps.codes.tokens import VerificationFailed
 
@@ -18,8 +18,31 @@ pytestmark = pytest.mark.django_db
 FIVE_MINUTES = dt.timedelta(minutes=5)
 
 
+def test_migrate_creates_the_first_key_and_the_jwks_is_never_empty(api):
+    # Given a freshly migrated city (the test database was made by migrate)
+    # Then one active key exists and is published before any code was issued
+    key = IssuerKey.objects.get()
+    assert key.status == IssuerKey.Status.ACTIVE
+    assert [entry["kid"] for entry in api.get("/.well-known/jwks.json").json()["keys"]] == [key.kid]
+
+
+def test_reading_public_documents_never_creates_a_key(api):
+    # Given a city whose keys are all gone (an operator deleted them)
+    IssuerKey.objects.all().delete()
+    caches.forget_process_caches()
+    # When the public documents are read
+    assert api.get("/.well-known/jwks.json").json() == {"keys": []}
+    for url in ("/api/v1/trust-list", "/api/v1/status-lists/city"):
+        response = api.get(url)
+        assert response.status_code in (404, 503), (url, response.status_code)  # never a 500
+    # Then no read created one: creating is a service's job (migrate, seed_demo, rotation, issuing)
+    assert not IssuerKey.objects.exists()
+
+
 def test_first_issue_creates_one_active_key_lazily(make_citizen):
     # Given no key at all
+    IssuerKey.objects.all().delete()
+    caches.forget_process_caches()
     assert not IssuerKey.objects.exists()
     # When two tokens are issued
     first = services.token_issue(citizen=make_citizen(), code_type="city", lifetime=FIVE_MINUTES)

@@ -33,10 +33,12 @@ def test_a_certified_citizen_holds_the_city_and_the_talent_code(citizen_api):
     assert [c["type"] for c in codes] == ["city", "talent"]
     for code in codes:
         verified = selectors.verify_live(token=code["token"], expected_type=code["type"])
-        assert selectors.citizen_for_subject(code_type=code["type"], sub=verified.sub) == citizen_api.citizen
+        assert selectors.citizen_for_token(verified=verified) == citizen_api.citizen
         assert code["labels"]["zh-hans"] and code["labels"]["en"]
         assert code["issued_at"] < code["refresh_after"] < code["expires_at"]
-        assert "/qr.svg?token=" in code["qr_svg_url"] and "/qr.png?token=" in code["qr_png_url"]
+        # No live token in any URL (they end up in access logs)
+        assert code["token"] not in code["qr_svg_url"] + code["qr_png_url"] + code["qr_url"]
+        assert "?" not in code["qr_svg_url"] + code["qr_png_url"] + code["qr_url"]
     # And the response is never stored by a shared cache
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
@@ -97,9 +99,9 @@ def _decode(png: bytes) -> str:
 def test_the_qr_images_encode_the_token_and_are_private(citizen_api):
     # Given the citizen's city code
     code = citizen_api.get("/api/v1/me/codes").json()["codes"][0]
-    # When the PNG and the SVG of that token are fetched
-    png = citizen_api.get(code["qr_png_url"])
-    svg = citizen_api.get(code["qr_svg_url"])
+    # When the PNG and the SVG of that token are drawn, the token sent in the body
+    png = citizen_api.post(code["qr_url"], {"token": code["token"], "format": "png"}, format="json")
+    svg = citizen_api.post(code["qr_url"], {"token": code["token"]}, format="json")
     # Then the PNG decodes to exactly the token, the SVG is an SVG, and both are private to the citizen
     assert png.status_code == 200 and png["Content-Type"] == "image/png"
     assert _decode(png.content) == code["token"]
@@ -115,6 +117,16 @@ def test_without_a_token_the_qr_is_of_a_fresh_one(citizen_api):
     assert selectors.verify_live(token=token, expected_type="city")
 
 
+def test_a_token_in_a_qr_url_is_refused(citizen_api):
+    # Given a live token of the citizen
+    token = citizen_api.get("/api/v1/me/codes/city").json()["token"]
+    # When a client still puts it in the image URL's query string
+    response = citizen_api.get("/api/v1/me/codes/city/qr.svg", {"token": token})
+    # Then it is refused, so no client keeps leaking live tokens into access logs
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "token_in_url"
+
+
 def test_nobody_can_draw_someone_elses_token(citizen_api, make_citizen):
     # Given another citizen's city token
     other = make_citizen()
@@ -125,13 +137,14 @@ def test_nobody_can_draw_someone_elses_token(citizen_api, make_citizen):
     other_api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     token = other_api.get("/api/v1/me/codes/city").json()["token"]
     # When this citizen asks for its image
-    response = citizen_api.get("/api/v1/me/codes/city/qr.svg", {"token": token})
+    response = citizen_api.post("/api/v1/me/codes/city/qr", {"token": token}, format="json")
     # Then it is not theirs
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "code_not_held"
 
 
-def test_a_garbage_token_in_the_qr_url_is_a_400_with_the_reason(citizen_api):
-    response = citizen_api.get("/api/v1/me/codes/city/qr.svg", {"token": "XX1:ABC"}, HTTP_ACCEPT="image/svg+xml")
+def test_a_garbage_token_to_draw_is_a_400_with_the_reason(citizen_api):
+    response = citizen_api.post("/api/v1/me/codes/city/qr", {"token": "XX1:ABC"}, format="json",
+                                HTTP_ACCEPT="image/svg+xml")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_prefix"

@@ -7,21 +7,27 @@ import pytest
 from django.db import connection
 
 from apps.codes import selectors, services, tokens, trust
-from apps.codes.models import StatusList, Subject
+from apps.codes.models import StatusEntry, StatusList
 from apps.codes.tokens import VerificationFailed
 from citycode.errors import NotFound
 
 FIVE_MINUTES = dt.timedelta(minutes=5)
 
 
+def _document(citizen, code_type="city"):
+    """A long-lived document: a token that carries a fresh status-list index."""
+    return services.token_issue(citizen=citizen, code_type=code_type, lifetime=FIVE_MINUTES, with_status=True)
+
+
 @pytest.mark.django_db
 def test_revoking_flips_one_bit_and_reinstating_clears_it(make_citizen):
-    # Given two citizens' city codes
-    alice = services.token_issue(citizen=make_citizen(), code_type="city", lifetime=FIVE_MINUTES)
-    bob = services.token_issue(citizen=make_citizen(), code_type="city", lifetime=FIVE_MINUTES)
-    # When one subject is revoked
+    # Given two citizens' documents
+    alice_citizen = make_citizen()
+    alice = _document(alice_citizen)
+    bob = _document(make_citizen())
+    # When one document's bit is set
     services.status_set(code_type="city", index=alice.status_index, revoked=True)
-    # Then only that token fails, and a re-issued (rotated) code fails too: the index is reused
+    # Then only that token fails
     with pytest.raises(VerificationFailed) as failure:
         selectors.verify_live(token=alice.token)
     assert failure.value.reason == "revoked"
@@ -30,22 +36,54 @@ def test_revoking_flips_one_bit_and_reinstating_clears_it(make_citizen):
     assert row.version == 1
     assert bytes(row.bits)[alice.status_index // 8] == 1 << (alice.status_index % 8)
     # When reinstated
-    services.token_revoke(code_type="city", sub=alice.sub, revoked=False)
+    services.token_revoke(code_type="city", citizen=alice_citizen, revoked=False)
     # Then the token verifies again
     assert selectors.verify_live(token=alice.token).sub == alice.sub
     # Setting a bit to what it already is changes nothing
     services.status_set(code_type="city", index=bob.status_index, revoked=False)
     assert StatusList.objects.get(code_type="city").version == 2
-    with pytest.raises(NotFound):
-        services.token_revoke(code_type="city", sub="no-such-sub")
+    # And a citizen without a revocable token is a clean NotFound
+    with pytest.raises(NotFound) as missing:
+        services.token_revoke(code_type="city", citizen=make_citizen())
+    assert missing.value.code == "status_entry_not_found"
+
+
+@pytest.mark.django_db
+def test_each_document_gets_a_fresh_index_and_revoking_a_citizen_revokes_all_of_theirs(make_citizen):
+    # Given two documents of one citizen and one of another
+    alice = make_citizen()
+    first, second = _document(alice), _document(alice)
+    other = _document(make_citizen())
+    # Then no index repeats: an index seen on one document names nobody on another
+    assert len({first.status_index, second.status_index, other.status_index}) == 3
+    # When the citizen's documents are revoked
+    services.token_revoke(code_type="city", citizen=alice)
+    # Then both of hers fail and the other still verifies
+    for issued in (first, second):
+        with pytest.raises(VerificationFailed) as failure:
+            selectors.verify_live(token=issued.token)
+        assert failure.value.reason == "revoked"
+    assert selectors.verify_live(token=other.token).code_type == "city"
+
+
+@pytest.mark.django_db
+def test_rotating_codes_carry_no_status_index(make_citizen):
+    # Given a rotating city code (no status list: revoked by no longer being issued)
+    issued = services.token_issue(citizen=make_citizen(), code_type="city", lifetime=FIVE_MINUTES)
+    # Then the token has no index claim at all, and it verifies even where status lists are required
+    assert issued.status_index is None
+    assert tokens.CLAIM_STATUS not in tokens.token_fields(issued.token)
+    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload())
+    assert tokens.verify(issued.token, trust_list=trust_list, status_lists=None, now=None,
+                         require_status=True).status_index is None
 
 
 @pytest.mark.django_db
 def test_status_lists_are_per_code_type(make_citizen):
     citizen = make_citizen()
-    city = services.token_issue(citizen=citizen, code_type="city", lifetime=FIVE_MINUTES)
-    talent = services.token_issue(citizen=citizen, code_type="talent", lifetime=FIVE_MINUTES)
-    services.token_revoke(code_type="talent", sub=talent.sub)
+    city = _document(citizen, "city")
+    talent = _document(citizen, "talent")
+    services.token_revoke(code_type="talent", citizen=citizen)
     assert selectors.verify_live(token=city.token).code_type == "city"
     with pytest.raises(VerificationFailed):
         selectors.verify_live(token=talent.token)
@@ -54,8 +92,9 @@ def test_status_lists_are_per_code_type(make_citizen):
 @pytest.mark.django_db
 def test_status_list_endpoint(api, make_citizen):
     # Given a revoked subject
-    issued = services.token_issue(citizen=make_citizen(), code_type="city", lifetime=FIVE_MINUTES)
-    services.token_revoke(code_type="city", sub=issued.sub)
+    citizen = make_citizen()
+    issued = _document(citizen)
+    services.token_revoke(code_type="city", citizen=citizen)
     # When a reader fetches the list
     response = api.get("/api/v1/status-lists/city")
     # Then it is public, cacheable, signed by the published key, and has the bit set
@@ -73,7 +112,7 @@ def test_status_list_endpoint(api, make_citizen):
     assert failure.value.reason == "revoked"
     # And a second fetch with the ETag is 304; after a change the ETag moves
     assert api.get("/api/v1/status-lists/city", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
-    services.token_revoke(code_type="city", sub=issued.sub, revoked=False)
+    services.token_revoke(code_type="city", citizen=citizen, revoked=False)
     changed = api.get("/api/v1/status-lists/city", HTTP_IF_NONE_MATCH=response["ETag"])
     assert changed.status_code == 200 and changed["ETag"] != response["ETag"]
     # An unknown list is a clean 404
@@ -84,15 +123,15 @@ def test_status_list_endpoint(api, make_citizen):
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite's in-memory test database is one writer; "
                     "run with DATABASE_URL=postgres://... for the race")
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_first_issues_get_distinct_indices(make_citizen):
-    # Given several citizens whose first codes are issued at the same time, from several threads
+def test_concurrent_documents_get_distinct_indices(make_citizen):
+    # Given documents of several citizens issued at the same time, from several threads
     citizens = [make_citizen() for _ in range(6)]
     errors = []
 
     def issue(citizen):
         try:
             for _ in range(2):
-                services.subject_ensure(citizen=citizen, code_type="race")
+                services.token_issue(citizen=citizen, code_type="race", lifetime=FIVE_MINUTES, with_status=True)
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:
@@ -103,10 +142,10 @@ def test_concurrent_first_issues_get_distinct_indices(make_citizen):
         thread.start()
     for thread in threads:
         thread.join()
-    # Then each citizen has one subject, and no two subjects share an index
+    # Then every document got an index of its own
     assert errors == []
-    indices = list(Subject.objects.filter(code_type="race").values_list("status_index", flat=True))
-    assert len(indices) == len(citizens) == len(set(indices))
+    indices = list(StatusEntry.objects.filter(code_type="race").values_list("index", flat=True))
+    assert len(indices) == 2 * len(threads) == len(set(indices))
 
 
 def test_the_first_token_of_a_new_code_type_verifies_after_the_status_cache_was_filled(make_citizen):
@@ -117,9 +156,11 @@ def test_the_first_token_of_a_new_code_type_verifies_after_the_status_cache_was_
     from apps.codes import services as codes_services
 
     citizen = make_citizen()
-    talent = codes_services.token_issue(citizen=citizen, code_type="talent", lifetime=dt.timedelta(minutes=5))
+    talent = codes_services.token_issue(citizen=citizen, code_type="talent", lifetime=dt.timedelta(minutes=5),
+                                        with_status=True)
     codes_selectors.verify_live(token=talent.token)
-    # When the first "city" token ever is issued
-    city = codes_services.token_issue(citizen=citizen, code_type="city", lifetime=dt.timedelta(minutes=5))
+    # When the first "city" document ever is issued
+    city = codes_services.token_issue(citizen=citizen, code_type="city", lifetime=dt.timedelta(minutes=5),
+                                      with_status=True)
     # Then it verifies at once (the new status list is not mistaken for a missing one)
     assert codes_selectors.verify_live(token=city.token).code_type == "city"

@@ -34,10 +34,10 @@ class PeerCity:
                                            keys=[self.entry, *extra_keys])
         return trust.sign_document(payload, signer=self.signer, typ=trust.TRUST_LIST_TYP)
 
-    def issue(self, *, code_type="city", sub="peer-subject", lifetime=300):
+    def issue(self, *, code_type="city", sub="peer-subject", lifetime=300, cti=None):
         now = int(time.time())
         return tokens.encode(signer=self.signer, issuer=self.issuer, sub=sub, code_type=code_type, iat=now,
-                             exp=now + lifetime, status_index=3)
+                             exp=now + lifetime, status_index=3, cti=cti)
 
     @property
     def thumbprint(self):

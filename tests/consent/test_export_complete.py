@@ -68,7 +68,9 @@ def test_the_export_holds_everything_the_city_keeps_about_a_citizen_and_no_secre
     for_son = services.consent_give(citizen=son, purpose="venue.entry", categories=["identity.adult"], actor=lin)
     talent_services.certification_issue(citizen=lin, level="B", issued_by="市人才服务中心",
                                         valid_until=later(days=400).date())
-    codes_services.subject_ensure(citizen=lin, code_type="city")
+    # a long-lived document of hers keeps a status-list entry (rotating codes keep none), later revoked
+    entry = codes_services.status_entry_create(citizen=lin, code_type="city", expires_at=later(days=30))
+    codes_services.status_set(code_type="city", index=entry.index)
     services.access_grant_create(organization=library, purpose="venue.entry", approved_by=bureau_admin)
     services.consent_give(citizen=lin, purpose="venue.entry", categories=["identity.adult"])
     services.disclose(organization=library, purpose="venue.entry", citizen=lin)
@@ -84,8 +86,8 @@ def test_the_export_holds_everything_the_city_keeps_about_a_citizen_and_no_secre
     assert len(data["sign_in_tokens"]) == 1
     assert [r["person"] for r in data["representations"]["acting_for"]] == ["son"]
     assert [c["id"] for c in data["representations"]["consents_given_for_others"]] == [for_son.pk]
-    assert [s["code_type"] for s in data["code_subjects"]] == ["city"]
-    assert data["code_subjects"][0]["revoked"] is False
+    assert [(s["code_type"], s["status_index"]) for s in data["code_status_entries"]] == [("city", entry.index)]
+    assert data["code_status_entries"][0]["revoked"] is True
     assert data["code_types"]["talent"]["certifications"][0]["level"] == "B"
     assert len(data["consents"]) == 1 and len(data["access_log"]) == 1
     # And the son's export shows who acts for him

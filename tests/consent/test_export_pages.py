@@ -25,7 +25,7 @@ def test_the_citizen_reads_and_downloads_their_export(make_citizen):
     assert page.status_code == 200
     html = page.content.decode()
     for name in ("profile", "consents", "representations", "access_log", "staff_memberships", "sign_in_tokens",
-                 "code_subjects", "code_types-talent"):
+                 "code_status_entries", "code_types-talent"):
         assert f'data-testid="export-section-{name}"' in html
     assert "市人才服务中心" in html and "人才码" in html
     # And the download is the same JSON the API serves, as a file

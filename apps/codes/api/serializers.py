@@ -10,23 +10,24 @@ class HeldCodeOutput(serializers.Serializer):
     issued_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     refresh_after = serializers.DateTimeField(help_text="Fetch the next token at this time.")
-    qr_svg_url = serializers.CharField(help_text="This token as an SVG QR code.")
-    qr_png_url = serializers.CharField(help_text="This token as a PNG QR code.")
+    qr_svg_url = serializers.CharField(help_text="A fresh token of this type as an SVG QR code (GET).")
+    qr_png_url = serializers.CharField(help_text="A fresh token of this type as a PNG QR code (GET).")
+    qr_url = serializers.CharField(help_text="POST `{\"token\", \"format\"}` here to draw this very token.")
 
 
 class HeldCodesOutput(serializers.Serializer):
     codes = HeldCodeOutput(many=True)
 
 
-class QrQuery(serializers.Serializer):
-    token = serializers.CharField(
-        required=False, max_length=2000,
-        help_text="A token of this type issued to you; without it a fresh token is issued and drawn.",
-    )
+class QrInput(serializers.Serializer):
+    token = serializers.CharField(max_length=2000, trim_whitespace=False,
+                                  help_text="A token of this type issued to you.")
+    format = serializers.ChoiceField(choices=["svg", "png"], default="svg")
 
 
 class ScanInput(serializers.Serializer):
-    token = serializers.CharField(max_length=2000, trim_whitespace=True)
+    # Not trimmed: a token has one canonical form, and whitespace around it is a re-encoding (non_canonical).
+    token = serializers.CharField(max_length=2000, trim_whitespace=False)
     purpose = serializers.CharField(max_length=64, help_text="The purpose code, e.g. `venue.entry`.")
 
 

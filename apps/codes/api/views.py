@@ -1,27 +1,25 @@
 """Citizens' codes and the unified scan. Thin: each view validates input, calls one service or selector."""
 
-from typing import Any
-from urllib.parse import urlencode
-
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.identity.permissions import IsApiClient, IsCitizen
+from citycode.errors import DomainError
 
 from .. import scan, wallet
-from .serializers import HeldCodeOutput, HeldCodesOutput, QrQuery, ScanInput, ScanOutput
+from .serializers import HeldCodeOutput, HeldCodesOutput, QrInput, ScanInput, ScanOutput
 
 _NO_STORE = {"no_store": True, "private": True}
 
 
 def _held_code_data(request, held) -> dict:
     kind, issued = held.code_type, held.issued
-    query = "?" + urlencode({"token": issued.token})
     return {
         "type": kind.key,
         "label": kind.label(getattr(request, "LANGUAGE_CODE", None)),
@@ -30,8 +28,10 @@ def _held_code_data(request, held) -> dict:
         "issued_at": issued.issued_at,
         "expires_at": issued.expires_at,
         "refresh_after": held.refresh_after,
-        "qr_svg_url": request.build_absolute_uri(reverse("api-my-code-qr-svg", args=[kind.key]) + query),
-        "qr_png_url": request.build_absolute_uri(reverse("api-my-code-qr-png", args=[kind.key]) + query),
+        # No token in any URL: URLs end up in access logs, proxies and browser history (issue 7, finding 16).
+        "qr_svg_url": request.build_absolute_uri(reverse("api-my-code-qr-svg", args=[kind.key])),
+        "qr_png_url": request.build_absolute_uri(reverse("api-my-code-qr-png", args=[kind.key])),
+        "qr_url": request.build_absolute_uri(reverse("api-my-code-qr", args=[kind.key])),
     }
 
 
@@ -74,7 +74,13 @@ class MyCodeApi(APIView):
         return _private(Response(HeldCodeOutput(_held_code_data(request, held)).data))
 
 
-class _MyCodeQrApi(APIView):
+def _qr_response(image) -> HttpResponse:
+    response = HttpResponse(image.body, content_type=image.content_type)
+    patch_cache_control(response, private=True, max_age=image.max_age)
+    return response
+
+
+class _MyFreshCodeQrApi(APIView):
     permission_classes = [IsCitizen]
     image_format = ""
 
@@ -83,56 +89,75 @@ class _MyCodeQrApi(APIView):
         return super().perform_content_negotiation(request, force=True)
 
     def get(self, request, code_type: str):
-        query = QrQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        token = query.validated_data.get("token")
-        if not token:
-            token = wallet.held_code_issue(citizen=request.user, code_type=code_type).issued.token
-        image = wallet.held_code_qr(
-            citizen=request.user, code_type=code_type, token=token, image_format=self.image_format
-        )
-        response = HttpResponse(image.body, content_type=image.content_type)
-        patch_cache_control(response, private=True, max_age=image.max_age)
-        return response
+        if "token" in request.query_params:
+            # A live token in a URL leaks into access logs; refuse it loudly so clients move to POST .../qr.
+            raise DomainError("token_in_url", str(_TOKEN_IN_URL))
+        token = wallet.held_code_issue(citizen=request.user, code_type=code_type).issued.token
+        return _qr_response(wallet.held_code_qr(citizen=request.user, code_type=code_type, token=token,
+                                                image_format=self.image_format))
 
 
-_QR_DOC: dict[str, Any] = {
-    "parameters": [OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
-                                    description="A token of this type issued to you (as in `qr_svg_url`).")],
-    "tags": ["codes"],
+_TOKEN_IN_URL = gettext_lazy("Send the token in the body of a POST to …/qr, never in a URL.")
+_FRESH_QR_RESPONSES = {
+    400: OpenApiResponse(description="`token_in_url`: a `token` query parameter is refused (use POST .../qr)."),
+    404: OpenApiResponse(description="`unknown_code_type`, or `code_not_held` by this citizen."),
 }
 
 
-class MyCodeQrSvgApi(_MyCodeQrApi):
+class MyCodeQrSvgApi(_MyFreshCodeQrApi):
     image_format = "svg"
 
     @extend_schema(
-        responses={
-            (200, "image/svg+xml"): OpenApiTypes.BINARY,
-            400: OpenApiResponse(description="The token is refused; `error.code` is the reason."),
-            404: OpenApiResponse(description="Not your token, or a code you do not hold."),
-        },
-        summary="One of your tokens as an SVG QR code (cached per token, Cache-Control private)",
-        **_QR_DOC,
+        responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, **_FRESH_QR_RESPONSES},
+        operation_id="me_code_qr_svg",
+        tags=["codes"],
+        summary="A fresh token of this type as an SVG QR code (Cache-Control private)",
+        description="No token travels in the URL. To draw a token you already hold, POST it to `/qr`.",
     )
     def get(self, request, code_type: str):
         return super().get(request, code_type)
 
 
-class MyCodeQrPngApi(_MyCodeQrApi):
+class MyCodeQrPngApi(_MyFreshCodeQrApi):
     image_format = "png"
 
     @extend_schema(
+        responses={(200, "image/png"): OpenApiTypes.BINARY, **_FRESH_QR_RESPONSES},
+        operation_id="me_code_qr_png",
+        tags=["codes"],
+        summary="A fresh token of this type as a PNG QR code (Cache-Control private)",
+        description="No token travels in the URL. To draw a token you already hold, POST it to `/qr`.",
+    )
+    def get(self, request, code_type: str):
+        return super().get(request, code_type)
+
+
+class MyCodeQrApi(APIView):
+    permission_classes = [IsCitizen]
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        request=QrInput,
         responses={
+            (200, "image/svg+xml"): OpenApiTypes.BINARY,
             (200, "image/png"): OpenApiTypes.BINARY,
             400: OpenApiResponse(description="The token is refused; `error.code` is the reason."),
             404: OpenApiResponse(description="Not your token, or a code you do not hold."),
         },
-        summary="One of your tokens as a PNG QR code (cached per token, Cache-Control private)",
-        **_QR_DOC,
+        operation_id="me_code_qr_render",
+        tags=["codes"],
+        summary="One of your own tokens as a QR image; the token travels in the body, never in a URL",
+        description="The token must verify as this type and be this city's token of the signed-in citizen. "
+        "The home page draws rotating codes on the device instead; this is for clients that cannot.",
     )
-    def get(self, request, code_type: str):
-        return super().get(request, code_type)
+    def post(self, request, code_type: str):
+        data = QrInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _qr_response(wallet.held_code_qr(citizen=request.user, code_type=code_type,
+                                                token=data.validated_data["token"],
+                                                image_format=data.validated_data["format"]))
 
 
 class ScanApi(APIView):
