@@ -69,8 +69,8 @@ try:
         def execute(self, query, params=None, *, prepare=None, binary=None):
             return super().execute(query, params, prepare=True, binary=binary)
 
-except ImportError:  # SQLite-only installs
-    PreparedCursor = None
+except ImportError:  # SQLite-only installs: _cursor() never reaches the name without a PostgreSQL connection
+    pass
 
 
 def _cursor():

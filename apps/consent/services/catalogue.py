@@ -114,7 +114,9 @@ def _consents_reclassify(*, category: DataCategory) -> int:
     return len(changed)
 
 
-def _purpose_check(*, code: str, legal_basis: str, categories: list[str], epidemic_control: bool) -> dict[str, DataCategory]:
+def _purpose_check(
+    *, code: str, legal_basis: str, categories: list[str], epidemic_control: bool
+) -> dict[str, DataCategory]:
     """The rules of a purpose's bound; returns {code: DataCategory} of the wanted categories."""
     wanted = sorted(set(categories or []))
     if not wanted:
