@@ -67,7 +67,7 @@ DENIAL_MESSAGES = {
 _bound_cache: dict[int, tuple[object, frozenset[str]]] = {}
 
 
-def _bound_of(purpose_id: int, updated_at: dt.datetime) -> frozenset[str]:
+def _bound_of(purpose_id: int, updated_at: object) -> frozenset[str]:  # as the driver returns it
     cached = _bound_cache.get(purpose_id)
     if cached is not None and cached[0] == updated_at:
         return cached[1]
