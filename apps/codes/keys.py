@@ -87,13 +87,13 @@ def encrypt_private_key(private_key: Any, *, kid: str) -> bytes:
     return nonce + _wrapping_key(_fingerprint()).encrypt(nonce, der, kid.encode("ascii"))
 
 
-def decrypt_private_key(blob: bytes, *, kid: str) -> Any:
+def decrypt_private_key(blob: bytes | memoryview, *, kid: str) -> Any:  # BinaryField: memoryview on PostgreSQL
     blob = bytes(blob)
     der = _wrapping_key(_fingerprint()).decrypt(blob[:_NONCE], blob[_NONCE:], kid.encode("ascii"))
     return serialization.load_der_private_key(der, password=None)
 
 
-def signer_for(*, kid: str, alg: str, encrypted: bytes, not_after: int) -> Signer:
+def signer_for(*, kid: str, alg: str, encrypted: bytes | memoryview, not_after: int) -> Signer:
     """The decrypted signer for a key, cached in-process by kid (a kid's key material never changes)."""
     signer = caches.signers.get(kid)
     if signer is None or signer.not_after != not_after:

@@ -45,6 +45,7 @@ def seed(*, stdout) -> None:
     for slug, code in GRANTS:
         organization = Organization.objects.get(slug=slug)
         purpose = selectors.purpose_by_code(code=code)
+        assert purpose is not None, f"seed the catalogue before the grants ({code})"
         if selectors.active_grant(organization=organization, purpose=purpose) is not None:
             continue
         if services.grant_needs_second_approver(purpose):

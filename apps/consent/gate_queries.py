@@ -6,7 +6,9 @@ chain head, insert, store the new tip). Plain SQL that runs on PostgreSQL and SQ
 is a bound parameter.
 """
 
+import datetime as dt
 import json
+from typing import Any
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
@@ -69,11 +71,11 @@ try:
         def execute(self, query, params=None, *, prepare=None, binary=None):
             return super().execute(query, params, prepare=True, binary=binary)
 
-except ImportError:  # SQLite-only installs
-    PreparedCursor = None
+except ImportError:  # SQLite-only installs: _cursor() never reaches the name without a PostgreSQL connection
+    pass
 
 
-def _cursor():
+def _cursor() -> CursorWrapper:
     """A cursor for the gate's statements. On PostgreSQL they run as server-side prepared statements:
     planning the decision query costs several times more than executing it, and a prepared statement is
     planned once per connection. (Behind PgBouncer this needs its prepared-statement support, 1.21+.)"""
@@ -88,15 +90,23 @@ def _cursor():
     return CursorWrapper(PreparedCursor(connection.connection), connection)
 
 
-def db_datetime(value):
+def db_datetime(value: dt.datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _json(value):
+def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def decision_rows(*, organization_id: int, purpose_code: str, citizen_id: int, now):
+# (id, status, purpose_id, legal_basis, purpose_active, purpose_updated_at as the driver returns it)
+GrantRow = tuple[int, str, int, str, bool, Any]
+# (id, status, categories, categories awaiting renewal)
+ConsentRow = tuple[int, str, list[str], list[str]]
+
+
+def decision_rows(
+    *, organization_id: int, purpose_code: str, citizen_id: int, now: dt.datetime
+) -> tuple[list[GrantRow], list[ConsentRow]]:
     """Return (grants, consents): grants as [(id, status, purpose_id, legal_basis, purpose_active,
     purpose_updated_at)] and consents as [(id, status, categories, renewal_categories)], each newest first."""
     params = {"now": db_datetime(now), "org": organization_id, "code": purpose_code, "citizen": citizen_id}
@@ -108,7 +118,7 @@ def decision_rows(*, organization_id: int, purpose_code: str, citizen_id: int, n
     return grants, consents
 
 
-def active_emergency_id(*, purpose_id: int, now) -> int | None:
+def active_emergency_id(*, purpose_id: int, now: dt.datetime) -> int | None:
     """The emergency covering the purpose at `now` (the latest declared, if several overlap), or None."""
     at = db_datetime(now)
     with _cursor() as cursor:
@@ -155,7 +165,7 @@ RETURNING id, seq, prev_hash, hash
 """  # noqa: S608
 
 
-def _row_values(row: AccessLog) -> dict:
+def _row_values(row: AccessLog) -> dict[str, Any]:
     return {
         c.name: db_datetime(c.db_value(row)) if c.sql_type == "timestamptz" else c.db_value(row) for c in LOG_ROW
     }

@@ -181,9 +181,10 @@ def _legacy_actor(label: str) -> tuple[str, str]:
 
 def emergency_of(*, row: AccessLog) -> dict | None:
     """The emergency an emergency-basis row was disclosed under (name and legal reference), or None."""
-    if row.emergency_id is None:
+    emergency = row.emergency  # no query when the row has none
+    if emergency is None:
         return None
-    return {"id": row.emergency.pk, "name": row.emergency.name, "legal_reference": row.emergency.legal_reference}
+    return {"id": emergency.pk, "name": emergency.name, "legal_reference": emergency.legal_reference}
 
 
 # -- representation, both ways --------------------------------------------------------------------------------

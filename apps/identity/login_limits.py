@@ -37,6 +37,7 @@ class LoginLimited(Throttled):
     """Raised before the password is checked; the API renders it as 429 `throttled`, pages as a form error."""
 
     default_detail = _("Too many attempts. Wait a while and try again.")
+    wait: int | None  # set by Throttled.__init__ (the stubs leave it out)
 
 
 def _digest(*parts: str) -> str:

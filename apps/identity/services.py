@@ -158,17 +158,18 @@ def auth_session_start(*, user: Citizen, user_agent: str = "") -> IssuedTokens:
     """Sign a citizen in through the API: a short-lived access token and a single-use refresh token."""
     now = timezone.now()
     access = credentials.new_token()
+    refresh_expires_at = now + dt.timedelta(days=settings.CITYCODE_REFRESH_TOKEN_DAYS)
     session = AuthToken(
         user=user,
         key_hash=credentials.digest(access),
         expires_at=now + _access_lifetime(),
-        refresh_expires_at=now + dt.timedelta(days=settings.CITYCODE_REFRESH_TOKEN_DAYS),
+        refresh_expires_at=refresh_expires_at,
         user_agent=(user_agent or "")[:200],
     )
     session.full_clean()
     session.save()
     return IssuedTokens(session=session, access=access, refresh=_new_refresh(session=session),
-                        refresh_expires_at=session.refresh_expires_at)
+                        refresh_expires_at=refresh_expires_at)
 
 
 def auth_token_issue(*, user: Citizen) -> tuple[AuthToken, str]:
@@ -184,6 +185,7 @@ def auth_token_refresh(*, refresh: str, user_agent: str = "") -> IssuedTokens:
     revocation is committed even though the call then fails), so the thief's and the owner's tokens both die.
     """
     now = timezone.now()
+    revoked_id: int | None = None
     with transaction.atomic():
         row = (
             RefreshToken.objects.select_for_update()
@@ -192,14 +194,14 @@ def auth_token_refresh(*, refresh: str, user_agent: str = "") -> IssuedTokens:
             .first()
         )
         session = row.session if row is not None else None
-        if session is None or session.revoked_at is not None or not session.user.is_active or (
+        if row is None or session is None or session.revoked_at is not None or not session.user.is_active or (
             session.refresh_expires_at is None or session.refresh_expires_at <= now
         ):
             outcome = "invalid"
         elif row.used_at is not None:
             session.revoked_at = now
             session.save(update_fields=["revoked_at"])
-            outcome = "reused"
+            outcome, revoked_id = "reused", session.pk
         else:
             row.used_at = now
             row.save(update_fields=["used_at"])
@@ -213,7 +215,7 @@ def auth_token_refresh(*, refresh: str, user_agent: str = "") -> IssuedTokens:
             return IssuedTokens(session=session, access=access, refresh=_new_refresh(session=session),
                                 refresh_expires_at=session.refresh_expires_at)
     if outcome == "reused":
-        logger.warning("refresh token reused: sign-in %s revoked", session.pk)
+        logger.warning("refresh token reused: sign-in %s revoked", revoked_id)
         raise DomainError("refresh_token_reused",
                           _("This refresh token was already used; the sign-in has been ended. Sign in again."),
                           status_code=401)

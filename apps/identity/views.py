@@ -33,7 +33,8 @@ def register(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = RegistrationForm(request.POST or None)
-    if request.method == "POST" and not RegisterThrottle().allow_request(request, None):
+    # RegisterThrottle never reads the view, and a page has no DRF view to give it.
+    if request.method == "POST" and not RegisterThrottle().allow_request(request, None):  # type: ignore[arg-type]
         # The same limit as the API's registration endpoint, per client address.
         form.add_error(None, _("Too many attempts. Wait a minute and try again."))
         return render(request, "identity/register.html", {"form": form}, status=429)

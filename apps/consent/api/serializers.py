@@ -68,7 +68,8 @@ class ReceiptOutput(serializers.Serializer):
 
 class ActorOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["organization", "staff", "api_client", ""])
-    label = serializers.CharField()
+    # The stubs see Field.label; SerializerMetaclass moves a declared field out of the class attributes.
+    label = serializers.CharField()  # type: ignore[assignment]
     display = serializers.CharField(help_text="In the reader's language.")
 
 

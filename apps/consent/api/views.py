@@ -176,7 +176,8 @@ class MyActingForApi(APIView):
     def get(self, request):
         rows = []
         for representation in selectors.representations_for(representative=request.user).order_by("pk"):
-            representation.represented_consents = selectors.consents_for(
+            # Read by ActingForOutput only (source="represented_consents"); not a model field.
+            representation.represented_consents = selectors.consents_for(  # type: ignore[attr-defined]
                 citizen=representation.represented).order_by("-given_at")
             rows.append(representation)
         return Response(self.ActingForOutput(rows, many=True).data)

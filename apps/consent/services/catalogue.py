@@ -7,6 +7,8 @@ below are what an approved proposal runs, and nothing else calls them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -34,7 +36,7 @@ def _category_check(*, code: str, epidemic_only: bool | None, category: DataCate
     return epidemic_only
 
 
-def _category_values(category: DataCategory) -> dict:
+def _category_values(category: DataCategory) -> dict[str, Any]:
     return {"label_zh": category.label_zh, "label_en": category.label_en, "sensitive": category.sensitive,
             "epidemic_only": category.epidemic_only}
 
@@ -63,7 +65,7 @@ def category_upsert(
 
 
 def category_change_check(*, code: str, label_zh: str, label_en: str, sensitive: bool,
-                          epidemic_only: bool | None = None) -> dict:
+                          epidemic_only: bool | None = None) -> dict[str, Any]:
     """Validate a proposed change of an existing category; return the values to store in the proposal."""
     category = DataCategory.objects.filter(code=code).first()
     if category is None:
@@ -79,7 +81,7 @@ def category_change_check(*, code: str, label_zh: str, label_en: str, sensitive:
 
 
 @transaction.atomic
-def category_change_apply(*, code: str, changes: dict) -> DataCategory:
+def category_change_apply(*, code: str, changes: dict[str, Any]) -> DataCategory:
     """Apply an approved category change. A category that becomes sensitive leaves every consent that bundled
     it (or took it without the explicit confirmation sensitive data needs) without it: those consents stop
     covering it and wait for the citizen's renewal (PIPL Art 29: separate consent for sensitive data)."""
@@ -112,7 +114,9 @@ def _consents_reclassify(*, category: DataCategory) -> int:
     return len(changed)
 
 
-def _purpose_check(*, code: str, legal_basis: str, categories: list[str], epidemic_control: bool) -> dict:
+def _purpose_check(
+    *, code: str, legal_basis: str, categories: list[str], epidemic_control: bool
+) -> dict[str, DataCategory]:
     """The rules of a purpose's bound; returns {code: DataCategory} of the wanted categories."""
     wanted = sorted(set(categories or []))
     if not wanted:
@@ -134,7 +138,7 @@ def _purpose_check(*, code: str, legal_basis: str, categories: list[str], epidem
     return found
 
 
-def _purpose_values(purpose: Purpose) -> dict:
+def _purpose_values(purpose: Purpose) -> dict[str, Any]:
     return {
         "label_zh": purpose.label_zh, "label_en": purpose.label_en, "description_zh": purpose.description_zh,
         "description_en": purpose.description_en, "legal_basis": purpose.legal_basis,
@@ -144,7 +148,7 @@ def _purpose_values(purpose: Purpose) -> dict:
     }
 
 
-def _purpose_wanted(purpose: Purpose | None, **fields) -> dict:
+def _purpose_wanted(purpose: Purpose | None, **fields: Any) -> dict[str, Any]:
     wanted = dict(fields)
     wanted["categories"] = sorted(set(wanted["categories"] or []))
     for flag in ("epidemic_control", "single_use"):
@@ -195,7 +199,7 @@ def purpose_upsert(
     return purpose
 
 
-def purpose_change_check(*, code: str, legal_reference: str = "", **fields) -> dict:
+def purpose_change_check(*, code: str, legal_reference: str = "", **fields: Any) -> dict[str, Any]:
     """Validate a proposed change of an existing purpose; return the values to store in the proposal
     (with `base_version`, the text version it was written against)."""
     purpose = Purpose.objects.filter(code=code).first()
@@ -216,7 +220,7 @@ def purpose_change_check(*, code: str, legal_reference: str = "", **fields) -> d
 
 
 @transaction.atomic
-def purpose_change_apply(*, code: str, changes: dict) -> Purpose:
+def purpose_change_apply(*, code: str, changes: dict[str, Any]) -> Purpose:
     """Apply an approved purpose change. A change of the texts or of the bound bumps `text_version`, which
     moves every live consent to the purpose to "needs renewal" (PIPL Art 14: a changed purpose needs new
     consent): the gate compares each consent's version with the purpose's, so nothing else is rewritten."""

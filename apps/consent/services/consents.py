@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,7 +32,7 @@ def _acting_label(*, citizen: Citizen, actor: Citizen | None, purpose: Purpose, 
     return f"{actor.username} acting for {citizen.username}"
 
 
-def _receipt_payload(consent: Consent) -> dict:
+def _receipt_payload(consent: Consent) -> dict[str, Any]:
     from django.conf import settings
 
     purpose = consent.purpose
@@ -49,7 +50,7 @@ def _receipt_payload(consent: Consent) -> dict:
             "legal_basis": purpose.legal_basis,
             "retention_days": purpose.retention_days,
         },
-        "organization": consent.organization.slug if consent.organization_id else None,
+        "organization": consent.organization.slug if consent.organization is not None else None,
         "categories": list(consent.categories),
         "sensitive": consent.sensitive,
         "given_at": consent.given_at.isoformat(),

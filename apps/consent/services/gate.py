@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -65,7 +67,7 @@ DENIAL_MESSAGES = {
 _bound_cache: dict[int, tuple[object, frozenset[str]]] = {}
 
 
-def _bound_of(purpose_id: int, updated_at) -> frozenset[str]:
+def _bound_of(purpose_id: int, updated_at: object) -> frozenset[str]:  # as the driver returns it
     cached = _bound_cache.get(purpose_id)
     if cached is not None and cached[0] == updated_at:
         return cached[1]
@@ -74,7 +76,7 @@ def _bound_of(purpose_id: int, updated_at) -> frozenset[str]:
     return bound
 
 
-def _actor_columns(actor, organization: Organization) -> dict:
+def _actor_columns(actor: Citizen | ApiClient | None, organization: Organization) -> dict[str, Any]:
     """Who acted, as the log row's structured columns (kind, id, and the name it had then)."""
     if actor is None:
         kind, actor_id, label = AccessLog.ActorKind.ORGANIZATION, organization.pk, organization.slug
@@ -85,7 +87,7 @@ def _actor_columns(actor, organization: Organization) -> dict:
     return {"actor_kind": kind, "actor_id": actor_id, "actor_label": label[:200]}
 
 
-def _actor_allowed(actor, organization: Organization) -> bool:
+def _actor_allowed(actor: Citizen | ApiClient | None, organization: Organization) -> bool:
     if actor is None:
         return True
     if isinstance(actor, ApiClient):
@@ -107,7 +109,8 @@ class _Decision:
     emergency_id: int | None = None
 
 
-def _decide(*, organization, purpose, citizen, categories, actor, now) -> _Decision:
+def _decide(*, organization: Organization, purpose: str | Purpose, citizen: Citizen, categories: list[str] | None,
+            actor: Citizen | ApiClient | None, now: dt.datetime) -> _Decision:
     code = purpose.code if isinstance(purpose, Purpose) else str(purpose)
     requested = sorted(set(categories)) if categories is not None else []
     decision = _Decision(purpose_id=None, purpose_code=code, requested=requested)

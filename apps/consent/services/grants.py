@@ -20,7 +20,7 @@ from .catalogue import _purpose
 DATA_BUREAU_SLUG = "data-bureau"
 
 
-def _approver_label(approved_by) -> str:
+def _approver_label(approved_by: Citizen | ApiClient | None) -> str:
     """The label of a data-bureau administrator (a person or a `consent.admin` API client); refuses anyone else."""
     if isinstance(approved_by, ApiClient):
         if not is_data_bureau_client(approved_by):

@@ -8,6 +8,7 @@ reference). A proposal is validated when made and again when approved: the catal
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,7 +32,7 @@ from .grants import _approver_label, _grant_check, _grant_save, access_grant_rev
 Principal = Citizen | ApiClient
 
 
-def _proposal_new(*, kind: str, target: str, changes: dict, proposed_by: Principal, legal_reference: str = "",
+def _proposal_new(*, kind: str, target: str, changes: dict[str, Any], proposed_by: Principal, legal_reference: str = "",
                   organization: Organization | None = None) -> CatalogueProposal:
     proposal = CatalogueProposal(
         kind=kind, target=target, organization=organization, changes=changes,
@@ -157,6 +158,8 @@ def proposal_approve(*, proposal: CatalogueProposal, approved_by: Principal) -> 
     else:
         valid_from, valid_until = (parse_datetime(v) if v else None
                                    for v in (proposal.changes.get("valid_from"), proposal.changes.get("valid_until")))
+        # access_grant_propose, the only writer of grant proposals, always names the organization.
+        assert proposal.organization is not None, "a grant proposal without an organization"
         proposal.grant = _grant_save(
             organization=proposal.organization, purpose=_purpose(proposal.target), approved_by=approved_by,
             label=f"{label}, proposed by {proposal.proposed_by_label}"[:200],

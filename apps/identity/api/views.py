@@ -148,7 +148,7 @@ class SessionListApi(APIView):
         current = request.auth.pk if isinstance(request.auth, AuthToken) else None
         sessions = list(selectors.auth_sessions_for(citizen=request.user))
         for session in sessions:
-            session.current = session.pk == current
+            session.current = session.pk == current  # type: ignore[attr-defined]  # read by SessionOutput only
         return Response(SessionOutput(sessions, many=True).data)
 
 
