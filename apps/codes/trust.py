@@ -107,10 +107,11 @@ def verify_peer_trust_list(document: Mapping[str, Any], *, pin_jwk: Mapping[str,
     verifies with that key.
     """
     if "trust_list" in document and "protected" not in document:  # the out-of-band wrapper form
-        pin = document.get("pin") or {}
-        pin_jwk = pin_jwk or pin.get("jwk")
-        pin_thumbprint = pin_thumbprint or pin.get("thumbprint")
+        # Only the list is read from a wrapper. A pin travelling with the document would let whoever hands the
+        # bureau a file (or answers a fetch) pin their own key: the pin comes from the operator alone.
         document = document["trust_list"]
+        if not isinstance(document, Mapping):
+            raise SignedDocumentError("the wrapper's trust_list is not a JSON object")
     if pin_jwk is None and pin_thumbprint is None:
         raise SignedDocumentError("no pinned peer key: give --pin-jwk or --pin-thumbprint")
     if pin_jwk is None:

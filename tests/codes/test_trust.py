@@ -59,7 +59,8 @@ def test_peer_token_fails_before_import_and_verifies_after(tmp_path):
     # When the data bureau imports the peer's trust list, pinned by thumbprint
     path = tmp_path / "sz.json"
     path.write_text(json.dumps(peer.trust_list()))
-    call_command("import_trust_list", str(path), "--pin-thumbprint", peer.thumbprint)
+    # (=value: a base64url thumbprint may start with "-", which argparse would read as an option)
+    call_command("import_trust_list", str(path), f"--pin-thumbprint={peer.thumbprint}")
     # Then the peer's token verifies here, offline-style, and carries the peer's issuer
     verified = selectors.verify_live(token=token)
     assert verified.issuer == "SZ" and verified.sub == "peer-subject"
@@ -70,10 +71,11 @@ def test_peer_token_fails_before_import_and_verifies_after(tmp_path):
 
 def test_import_with_pinned_jwk_and_wrapper_file(tmp_path):
     peer = PeerCity(issuer="GZ", alg=tokens.EDDSA)
-    # Given the list with its pin inside an out-of-band wrapper file
-    path = tmp_path / "gz.json"
-    path.write_text(json.dumps({"trust_list": peer.trust_list(), "pin": {"jwk": peer.jwk}}))
-    call_command("import_trust_list", str(path))
+    # Given the list in an out-of-band wrapper file, and the peer's key pinned by the operator as a JWK file
+    path, pin = tmp_path / "gz.json", tmp_path / "gz-key.json"
+    path.write_text(json.dumps({"trust_list": peer.trust_list()}))
+    pin.write_text(json.dumps(peer.jwk))
+    call_command("import_trust_list", str(path), "--pin-jwk", str(pin))
     assert selectors.verify_live(token=peer.issue()).issuer == "GZ"
     # And the pinned JWK given on the command line works too
     services.trust_list_import(document=peer.trust_list(), pin_jwk=peer.jwk)

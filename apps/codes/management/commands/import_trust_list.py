@@ -11,9 +11,14 @@ MAX_DOCUMENT = 1_000_000
 
 
 def _read(source: str) -> str:
-    if source.startswith(("https://", "http://")):
-        with urllib.request.urlopen(source, timeout=15) as response:  # noqa: S310 (operator-given URL)
+    scheme = source.split(":", 1)[0].lower() if "://" in source else ""
+    if scheme == "https":
+        with urllib.request.urlopen(source, timeout=15) as response:  # noqa: S310 (operator-given https URL)
             return response.read(MAX_DOCUMENT).decode("utf-8")
+    if scheme:
+        # Plain http (or any other scheme) lets anyone on the path swap the list; the pin would still refuse a
+        # forged one, but a stale or withheld list would pass unnoticed.
+        raise CommandError(f"refusing {scheme}://: fetch a trust list over https, or give a local file")
     return Path(source).read_text(encoding="utf-8")
 
 
@@ -25,13 +30,13 @@ def _jwk(value: str) -> dict:
 class Command(BaseCommand):
     help = (
         "Import a peer city's signed trust list (its GET /api/v1/trust-list document, or a wrapper "
-        '{"trust_list": ..., "pin": {"jwk"|"thumbprint": ...}} handed over out of band). The signature must '
-        "verify against a pinned key of that city: --pin-jwk (a JWK, inline JSON or a file) or --pin-thumbprint "
-        "(its RFC 7638 thumbprint, base64url), or the wrapper's pin. Replaces the keys imported for that city."
+        '{"trust_list": ...}), from a local file or an https URL. The signature must verify against the key '
+        "of that city that you pin: --pin-jwk (a JWK, inline JSON or a file) or --pin-thumbprint=<RFC 7638 "
+        "thumbprint, base64url>. A pin inside the document is never used. Replaces the keys imported for that city."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("source", help="File path or http(s) URL of the peer's trust list.")
+        parser.add_argument("source", help="File path or https URL of the peer's trust list.")
         parser.add_argument("--pin-jwk", help="The peer's pinned public key as a JWK (JSON text or a file path).")
         parser.add_argument("--pin-thumbprint", help="RFC 7638 thumbprint (base64url) of the peer's pinned key.")
 
