@@ -25,6 +25,13 @@ What may be stale, and for how long:
   :func:`forget_process_caches` clears them too.
 - the single-use purposes: :data:`PURPOSE_SECONDS` per process after the data bureau changes the flag.
 
+Outside apps/codes (apps lower in the import order cannot use this module), three more, none of which can be
+stale: the consent gate's category bound per purpose (``consent.services.gate._bound_cache``, keyed by the
+purpose's ``updated_at``, which every change to the bound moves), the real-name verifier class named by a
+setting (``identity.realname._verifier_class``) and the constraint-to-field map built from the models
+(``citycode.errors._constraint_fields``). Staff permissions are not cached: ``identity.permissions.user_can``
+asks guardian's rows each time, so a removed role ends at once.
+
 Process caches learn only outside transactions (:func:`committed_state`): a row read or written inside one
 may still roll back, and a process-wide cache must never hand out a key or a list that does not exist.
 """
