@@ -22,7 +22,8 @@ def mutated(mutant: SqlMutant, source: str) -> str:
     if count != 1:
         raise TargetNotFound(
             f"SQL mutant {mutant.name!r}: target text found {count} times in gate_queries.{mutant.constant} "
-            f"(expected once); the SQL changed, re-target the mutant in tools/mutation/sql_mutants.py:\n  {mutant.old!r}")
+            f"(expected once); the SQL changed, re-target the mutant in tools/mutation/sql_mutants.py:\n"
+            f"  {mutant.old!r}")
     return source.replace(mutant.old, mutant.new)
 
 

@@ -45,7 +45,8 @@ MUTANTS: tuple[SqlMutant, ...] = (
         why="a grant works before it starts"),
     SqlMutant(
         "grant_never_expires", "_DECISION",
-        "WHEN g.valid_until IS NOT NULL AND g.valid_until <= %(now)s", "WHEN g.valid_until IS NULL AND g.valid_until <= %(now)s",
+        "WHEN g.valid_until IS NOT NULL AND g.valid_until <= %(now)s",
+        "WHEN g.valid_until IS NULL AND g.valid_until <= %(now)s",
         why="a grant works after it ends"),
     SqlMutant(
         "consent_any_citizen", "_DECISION",
@@ -53,7 +54,8 @@ MUTANTS: tuple[SqlMutant, ...] = (
         why="alice's consent releases bob's data"),
     SqlMutant(
         "consent_any_organization", "_DECISION",
-        "(c.organization_id = %(org)s OR c.organization_id IS NULL)", "(c.organization_id IS NOT NULL OR c.organization_id IS NULL)",
+        "(c.organization_id = %(org)s OR c.organization_id IS NULL)",
+        "(c.organization_id IS NOT NULL OR c.organization_id IS NULL)",
         why="a consent to the library covers the gym"),
     SqlMutant(
         "consent_only_for_any_organization", "_DECISION",
@@ -65,7 +67,8 @@ MUTANTS: tuple[SqlMutant, ...] = (
         why="a withdrawn consent keeps disclosing"),
     SqlMutant(
         "consent_never_expires", "_DECISION",
-        "WHEN c.expires_at IS NOT NULL AND c.expires_at <= %(now)s", "WHEN c.expires_at IS NULL AND c.expires_at <= %(now)s",
+        "WHEN c.expires_at IS NOT NULL AND c.expires_at <= %(now)s",
+        "WHEN c.expires_at IS NULL AND c.expires_at <= %(now)s",
         why="an expired consent keeps disclosing"),
     SqlMutant(
         "consent_oldest_first", "_DECISION",
@@ -73,7 +76,8 @@ MUTANTS: tuple[SqlMutant, ...] = (
         why="the denial names an old consent's status instead of the newest one's"),
     SqlMutant(
         "consent_wrong_purpose", "_DECISION",
-        "WHERE c.citizen_id = %(citizen)s AND p.code = %(code)s", "WHERE c.citizen_id = %(citizen)s AND p.code <> %(code)s",
+        "WHERE c.citizen_id = %(citizen)s AND p.code = %(code)s",
+        "WHERE c.citizen_id = %(citizen)s AND p.code <> %(code)s",
         why="a consent to one purpose releases data for another"),
     SqlMutant(
         "emergency_before_it_starts", "_EMERGENCY",
