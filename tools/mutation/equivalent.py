@@ -1,0 +1,8 @@
+"""Mutants that cannot change behaviour (equivalent mutants), set aside from the scores with the reason.
+
+Keys are mutmut's (`mutmut results --all true` in .mutation/<target>/). They are tied to the code they were
+found in: when a function changes, mutmut renumbers its mutants, so re-check this list after editing one.
+"""
+
+EQUIVALENT: dict[str, str] = {
+}
