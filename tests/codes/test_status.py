@@ -36,8 +36,9 @@ def test_revoking_flips_one_bit_and_reinstating_clears_it(make_citizen):
     # Setting a bit to what it already is changes nothing
     services.status_set(code_type="city", index=bob.status_index, revoked=False)
     assert StatusList.objects.get(code_type="city").version == 2
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as missing:
         services.token_revoke(code_type="city", sub="no-such-sub")
+    assert missing.value.code == "subject_not_found"
 
 
 @pytest.mark.django_db
