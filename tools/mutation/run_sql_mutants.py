@@ -60,7 +60,7 @@ def check_targets(mutants) -> list[str]:
     return problems
 
 
-def pytest_run(paths: list[str], mutant: str | None, *, create_db: bool = False) -> int:
+def pytest_run(paths: list[str], mutant: str | None, *, create_db: bool = False) -> tuple[int, str]:
     env = dict(os.environ, DEBUG=os.environ.get("DEBUG", "true"))
     env.pop("CITYCODE_SQL_MUTANT", None)
     if mutant:
@@ -70,8 +70,8 @@ def pytest_run(paths: list[str], mutant: str | None, *, create_db: bool = False)
                # the unmutated run builds the test database, every mutant reuses it (migrations cost most of a run)
                "--reuse-db", *(["--create-db"] if create_db else []), *paths]
     # our own interpreter and fixed arguments, no shell
-    completed = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    return completed.returncode
+    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)  # noqa: S603
+    return completed.returncode, "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
 
 
 def main() -> int:
@@ -95,18 +95,21 @@ def main() -> int:
     runnable = [m for m in selected if backend in m.backends]
 
     started = time.monotonic()
-    if pytest_run(args.paths, None, create_db=True) != 0:
-        print(f"the tests fail without any mutant ({' '.join(args.paths)}); fix them first", file=sys.stderr)
+    code, tail = pytest_run(args.paths, None, create_db=True)
+    if code != 0:
+        print(f"{tail}\nthe tests fail without any mutant ({' '.join(args.paths)}); fix them first", file=sys.stderr)
         return 2
     print(f"SQL mutants of gate_queries.py on {backend}: {len(runnable)} to run, "
           f"{len(selected) - len(runnable)} for the other backend")
     survived, errored = [], []
     for mutant in runnable:
         began = time.monotonic()
-        code = pytest_run(args.paths, mutant.name)
+        code, tail = pytest_run(args.paths, mutant.name)
         verdict = {0: "SURVIVED", 1: "killed"}.get(code, f"ERROR (pytest exit {code})")
         print(f"  {verdict:<9} {mutant.name:<36} {time.monotonic() - began:5.1f}s"
               + (f"  — {mutant.why}" if code == 0 else ""), flush=True)
+        if code not in (0, 1):
+            print(tail, flush=True)
         (survived if code == 0 else errored if code != 1 else []).append(mutant.name)
     print(f"{len(runnable) - len(survived) - len(errored)}/{len(runnable)} killed in "
           f"{time.monotonic() - started:.0f}s")
