@@ -275,3 +275,44 @@ def test_a_revocation_check_uses_the_current_time_when_none_is_given(city):
     with pytest.raises(VerificationFailed) as failure:
         tokens.verify(issue(fresh, iat=now - 600, exp=now - 300), trust_list=keyring, status_lists=None, now=None)
     assert failure.value.reason == "expired"
+
+
+def test_a_bit_beyond_the_first_byte_is_read_from_its_own_byte(city):
+    # Given subject 9's bit set: byte 1, bit 1 (least significant first)
+    signer, trust_list = city
+    lists = tokens.StatusLists.of([tokens.StatusList(issuer="CC", list_id="city", bits=bytes([0, 0b10]))])
+    # Then subject 9 is revoked and its neighbours (8, 10, and 1 in the first byte) are not
+    assert reason(issue(signer, status_index=9), trust_list, status_lists=lists) == "revoked"
+    for index in (1, 8, 10, 17):
+        assert ok(issue(signer, status_index=index), trust_list, status_lists=lists).status_index == index
+
+
+# -- what the operator is told (verify_code prints the detail beside the reason) ------------------------------
+
+
+def detail(token, trust_list) -> tuple[str, str]:
+    with pytest.raises(VerificationFailed) as failure:
+        ok(token, trust_list)
+    return failure.value.reason, failure.value.detail
+
+
+def test_the_refusal_says_what_was_wrong(city):
+    signer, trust_list = city
+    no_exp = {k: v for k, v in GOOD_CLAIMS.items() if k != tokens.CLAIM_EXP}
+    assert detail(signed(signer, cbor2.dumps(no_exp)), trust_list) == ("bad_encoding", "claims: KeyError")
+    assert detail(signed(signer, cbor2.dumps({**GOOD_CLAIMS, 1: 7})), trust_list) == (
+        "bad_encoding", "claims have the wrong types")
+    es384 = Sign1Message(phdr={Algorithm: Es384, KID: signer.kid.encode()}).phdr_encoded
+    assert detail(signed(signer, cbor2.dumps(GOOD_CLAIMS), protected=es384), trust_list) == (
+        "bad_encoding", "unsupported algorithm")
+    # An unknown kid is named, so the operator can tell which key is missing from the trust list
+    assert detail(issue(signer), tokens.TrustList()) == ("unknown_kid", signer.kid)
+
+
+def test_an_unknown_kid_that_is_not_text_is_reported_not_crashed_on(city):
+    # Given a signed token whose kid bytes are not UTF-8
+    signer, trust_list = city
+    protected = Sign1Message(phdr={Algorithm: tokens._COSE_ALG[signer.alg], KID: b"\xff\xfeAB"}).phdr_encoded
+    token = signed(signer, cbor2.dumps(GOOD_CLAIMS), protected=protected)
+    # Then it is refused for its kid, shown with replacement characters
+    assert detail(token, trust_list) == ("unknown_kid", "\ufffd\ufffdAB")

@@ -7,4 +7,9 @@ found in: when a function changes, mutmut renumbers its mutants, so re-check thi
 EQUIVALENT: dict[str, str] = {
     # (raw or "") -> (raw or "XXXX"): an empty or missing number is refused as id_length either way.
     "apps.identity.idnumbers.x_parse__mutmut_4": "empty input: 0 or 4 characters, both id_length",
+    # int.from_bytes(..., "big") -> int.from_bytes(...): "big" is the default byte order since Python 3.11.
+    "apps.codes.tokens.x_raw_verify__mutmut_13": "default byte order is big",
+    "apps.codes.tokens.x_raw_verify__mutmut_20": "default byte order is big",
+    # kid.decode("utf-8", ...) -> kid.decode("UTF-8", ...): codec names are case-insensitive.
+    "apps.codes.tokens.x_verify__mutmut_81": "codec names are case-insensitive",
 }
