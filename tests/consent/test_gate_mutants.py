@@ -288,3 +288,37 @@ def test_the_same_consent_with_other_categories_is_another_consent(alice):
     first = services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
     second = services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.name"])
     assert first.pk != second.pk and second.categories == ["identity.name"]
+
+
+# -- the denial's message, and the bound read once per purpose version ----------------------------------------
+
+
+def test_a_denial_carries_its_human_message(alice, library):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(services.DisclosureDenied) as exc:
+        services.disclose(organization=library, purpose="venue.entry", citizen=alice)
+    assert exc.value.code == "no_grant"
+    assert exc.value.message == "The organization holds no grant for this purpose."
+    with pytest.raises(services.DisclosureDenied) as exc:  # the default language
+        services.disclose(organization=library, purpose="venue.entry", citizen=alice)
+    assert exc.value.message == "该机构没有此用途的访问授权。"
+
+
+def test_the_bound_is_read_once_per_purpose_version_not_on_every_request(alice, library, grant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    grant(library, "venue.entry")
+    services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
+    services.disclose(organization=library, purpose="venue.entry", citizen=alice)
+    # When the same purpose is asked again, Then its bound comes from the process cache
+    with CaptureQueriesContext(connection) as queries:
+        services.disclose(organization=library, purpose="venue.entry", citizen=alice)
+    assert not [q for q in queries.captured_queries if "consent_datacategory" in q["sql"]]
+    # And after the bound changes it is read again, once
+    services.purpose_upsert(code="venue.entry", label_zh="场馆入场", label_en="Venue entry",
+                            categories=["identity.adult"], retention_days=30)
+    with CaptureQueriesContext(connection) as queries:
+        services.disclose(organization=library, purpose="venue.entry", citizen=alice)
+    assert len([q for q in queries.captured_queries if "consent_datacategory" in q["sql"]]) == 1
