@@ -3,6 +3,7 @@
 Pure functions: a key made here, a trust list built by hand, no database.
 """
 
+import datetime as dt
 import time
 import zlib
 
@@ -253,7 +254,7 @@ def test_the_returned_claims_are_the_signed_ones(city):
         "CC", signer.kid, "talent", "subject-0001", 9)
     assert verified.claims == {"l": 2}
     assert (verified.issued_at.timestamp(), verified.expires_at.timestamp()) == (NOW, NOW + 300)
-    assert verified.issued_at.tzinfo is not None
+    assert verified.issued_at.tzinfo == verified.expires_at.tzinfo == dt.UTC
 
 
 def test_an_eddsa_token_verifies_and_its_forgery_does_not():
@@ -307,6 +308,18 @@ def test_the_refusal_says_what_was_wrong(city):
         "bad_encoding", "unsupported algorithm")
     # An unknown kid is named, so the operator can tell which key is missing from the trust list
     assert detail(issue(signer), tokens.TrustList()) == ("unknown_kid", signer.kid)
+    token = issue(signer)
+    assert detail(b"CC1:", trust_list) == ("bad_prefix", "not text")
+    assert detail("HC1:" + token[4:], trust_list) == ("bad_prefix", "'HC1:'")
+    assert detail("CC1:" + token[4:].lower(), trust_list) == (
+        "bad_encoding", "base45: character outside the Base45 alphabet")
+    with pytest.raises(VerificationFailed) as failure:
+        ok(token, trust_list, expected_type="talent")
+    assert (failure.value.reason, failure.value.detail) == ("wrong_type", "city is not talent")
+    with pytest.raises(VerificationFailed) as failure:
+        ok(token, trust_list, require_status=True)
+    assert (failure.value.reason, failure.value.detail) == ("revoked", "no status list")
+    assert str(failure.value) == "revoked: no status list"
 
 
 def test_an_unknown_kid_that_is_not_text_is_reported_not_crashed_on(city):
