@@ -329,3 +329,33 @@ def test_an_unknown_kid_that_is_not_text_is_reported_not_crashed_on(city):
     token = signed(signer, cbor2.dumps(GOOD_CLAIMS), protected=protected)
     # Then it is refused for its kid, shown with replacement characters
     assert detail(token, trust_list) == ("unknown_kid", "\ufffd\ufffdAB")
+
+
+def envelope(*members) -> str:
+    return tokens.PREFIX_RAW + tokens.b45encode(cbor2.dumps(cbor2.CBORTag(18, list(members))))
+
+
+def test_each_broken_layer_is_named(city):
+    signer, trust_list = city
+    claims = cbor2.dumps(GOOD_CLAIMS)
+    good_signature = tokens.raw_sign(signer.private_key, signer.alg,
+                                     cbor2.dumps(["Signature1", signer.protected, b"", claims]))
+    bomb = issue(signer, claims={"n": "A" * 50_000})
+    cases = [
+        ("CC1:ÄÄÄ", "base45: non-ASCII character"),
+        (tokens.PREFIX_ZLIB + bomb[4:], "zlib: truncated or too large"),
+        (tokens.PREFIX_ZLIB + tokens.b45encode(zlib.compress(b"x" * 100)[:-5]), "zlib: truncated or too large"),
+        (tokens.PREFIX_RAW + tokens.b45encode(b"\x1c"), "cbor: CBORDecodeValueError"),
+        (tokens.PREFIX_RAW + tokens.b45encode(cbor2.dumps([1, 2, 3])), "not a tagged COSE_Sign1"),
+        (envelope(signer.protected, {}, claims), "not a tagged COSE_Sign1"),
+        # each member of the wrong type, the others right (and the signature genuine)
+        (envelope(signer.protected, [], claims, good_signature), "COSE_Sign1 members have the wrong types"),
+        (envelope(signer.protected, {}, 5, good_signature), "COSE_Sign1 members have the wrong types"),
+        (envelope(signer.protected, {}, claims, "sig"), "COSE_Sign1 members have the wrong types"),
+        (envelope(5, {}, claims, good_signature), "COSE_Sign1 members have the wrong types"),
+        (envelope(b"\xff", {}, claims, good_signature), "protected header: TypeError"),
+    ]
+    for token, expected in cases:
+        assert detail(token, trust_list) == ("bad_encoding", expected), expected
+    # And the genuine envelope the wrong-typed ones were made from verifies
+    assert ok(envelope(signer.protected, {}, claims, good_signature), trust_list).sub == "abcdefghijkl"

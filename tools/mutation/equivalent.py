@@ -12,4 +12,5 @@ EQUIVALENT: dict[str, str] = {
     "apps.codes.tokens.x_raw_verify__mutmut_20": "default byte order is big",
     # kid.decode("utf-8", ...) -> kid.decode("UTF-8", ...): codec names are case-insensitive.
     "apps.codes.tokens.x_verify__mutmut_81": "codec names are case-insensitive",
+    "apps.codes.base45.x_b45decode__mutmut_4": "codec names are case-insensitive",
 }
