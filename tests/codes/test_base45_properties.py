@@ -61,3 +61,36 @@ def test_invalid_text_is_refused(text):
                                             ("FGW", b"\xff\xff"), ("U5", b"\xff"), ("", b"")])
 def test_rfc_9285_examples(text, data):
     assert b45encode(data) == text and b45decode(text) == data
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("ÄÄÄ", "non-ASCII character"),
+    ("0a0", "character outside the Base45 alphabet"),
+    ("0000", "Base45 length"),
+    ("GGW", "Base45 group out of range"),
+    ("V5", "Base45 group out of range"),  # 31 + 45 * 5 = 256: one past the last single byte
+    ("::", "Base45 group out of range"),
+])
+def test_each_refusal_names_its_reason(text, message):
+    # (the token verifier passes it on as "base45: <reason>", which verify_code prints)
+    with pytest.raises(ValueError) as refused:
+        b45decode(text)
+    assert str(refused.value) == message
+
+
+def test_the_last_single_byte_is_accepted():
+    assert b45decode("U5") == b"\xff" and b45decode("FGWU5") == b"\xff\xff\xff"
+
+
+def test_encoding_and_decoding_are_right_with_cold_caches(monkeypatch):
+    # The per-length masks are cached per process; the first use of each length must be right too
+    from apps.codes import base45 as ours
+
+    monkeypatch.setattr(ours, "_b45_masks", {})
+    monkeypatch.setattr(ours, "_b45_decode_masks", {})
+    for size in range(0, 70):
+        data = bytes((7 * i + size) % 256 for i in range(size))
+        text = b45encode(data)
+        assert text == base45.b45encode(data).decode("ascii")
+        assert b45decode(text) == data
+        assert set(ours._b45_decode_masks) >= {size // 2}

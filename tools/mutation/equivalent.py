@@ -13,4 +13,13 @@ EQUIVALENT: dict[str, str] = {
     # kid.decode("utf-8", ...) -> kid.decode("UTF-8", ...): codec names are case-insensitive.
     "apps.codes.tokens.x_verify__mutmut_81": "codec names are case-insensitive",
     "apps.codes.base45.x_b45decode__mutmut_4": "codec names are case-insensitive",
+    # values.find(b"\xff") != -1 -> values.rfind(...) != -1: only "found or not" is used.
+    "apps.codes.base45.x_b45decode__mutmut_12": "find and rfind agree on found / not found",
+    # values[2 : 3 * groups : 3] -> values[2 : 4 * groups : 3]: the next index of that slice, 3 * groups + 2,
+    # is past the end of any valid input (at most 3 * groups + 2 characters).
+    "apps.codes.base45.x_b45decode__mutmut_54": "the longer slice end selects no further element",
+    # masks = _b45_decode_masks.get(groups) -> None / .get(None): the masks are recomputed on every call,
+    # with identical results (only slower).
+    "apps.codes.base45.x_b45decode__mutmut_63": "cache bypassed, same masks",
+    "apps.codes.base45.x_b45decode__mutmut_64": "cache bypassed, same masks",
 }
