@@ -322,3 +322,13 @@ def test_the_bound_is_read_once_per_purpose_version_not_on_every_request(alice, 
     with CaptureQueriesContext(connection) as queries:
         services.disclose(organization=library, purpose="venue.entry", citizen=alice)
     assert len([q for q in queries.captured_queries if "consent_datacategory" in q["sql"]]) == 1
+
+
+def test_a_disclosure_names_the_grant_it_rests_on(alice, library, grant):
+    # Given an expired grant and the renewed one
+    grant(library, "venue.entry", valid_from=later(days=-30), valid_until=later(days=-1))
+    renewed = grant(library, "venue.entry")
+    services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
+    # Then the disclosure names the live grant (a Purpose object works as well as its code)
+    result = services.disclose(organization=library, purpose=services._purpose("venue.entry"), citizen=alice)
+    assert (result.grant_id, result.purpose) == (renewed.pk, "venue.entry")

