@@ -332,3 +332,16 @@ def test_a_disclosure_names_the_grant_it_rests_on(alice, library, grant):
     # Then the disclosure names the live grant (a Purpose object works as well as its code)
     result = services.disclose(organization=library, purpose=services._purpose("venue.entry"), citizen=alice)
     assert (result.grant_id, result.purpose) == (renewed.pk, "venue.entry")
+
+
+def test_the_log_row_names_purpose_organization_and_actor(alice, library, grant):
+    grant(library, "venue.entry")
+    services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
+    row = AccessLog.objects.get(pk=services.disclose(organization=library, purpose="venue.entry",
+                                                     citizen=alice).log_id)
+    # Then the citizen's "who read my data" can say who, for what, and the row has no request id unless given one
+    assert (row.purpose_code, row.organization_slug, row.organization_id, row.actor_label, row.request_id) == (
+        "venue.entry", "city-library", library.pk, "organization city-library", "")
+    # And an unknown purpose is logged under the code that was asked for
+    _code, row = denial(organization=library, purpose="marketing.everything", citizen=alice)
+    assert (row.purpose_code, row.purpose_id, row.organization_slug) == ("marketing.everything", None, "city-library")

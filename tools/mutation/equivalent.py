@@ -26,6 +26,18 @@ EQUIVALENT: dict[str, str] = {
     # PostgreSQL (a list) both mutants break every consent test. mutmut runs on SQLite: set aside, not killed.
     "apps.consent.gate_queries.x_decision_rows__mutmut_32": "SQLite-only equivalent (JSON as text)",
     "apps.consent.gate_queries.x_decision_rows__mutmut_35": "SQLite-only equivalent (JSON as text)",
+    # The PostgreSQL branches of the gate never run on SQLite, where mutmut runs: with the vendor test
+    # mutated the SQLite path (which also works on PostgreSQL) is taken, and the one-statement append is
+    # exercised on PostgreSQL by tests/consent (and its SQL by the hand-written SQL mutants in CI).
+    "apps.consent.services.gate.x__chain_append__mutmut_4": "SQLite: PostgreSQL branch not run",
+    "apps.consent.services.gate.x__chain_append__mutmut_5": "SQLite: PostgreSQL branch not run",
+    "apps.consent.services.gate.x__chain_append__mutmut_6": "SQLite: PostgreSQL branch not run",
+    "apps.consent.services.gate.x__chain_append__mutmut_7": "SQLite: PostgreSQL branch not run",
+    "apps.consent.services.gate.x__chain_append__mutmut_8": "SQLite: PostgreSQL branch not run",
+    "apps.consent.services.gate.x__chain_append__mutmut_9": "SQLite: PostgreSQL branch not run",
+    "apps.consent.services.gate.x_disclose__mutmut_3": "SQLite: PostgreSQL branch not run",
+    "apps.consent.services.gate.x_disclose__mutmut_6": "SQLite: PostgreSQL branch not run",
+    "apps.consent.services.gate.x_disclose__mutmut_7": "SQLite: PostgreSQL branch not run",
     # masks = _b45_decode_masks.get(groups) -> None / .get(None): the masks are recomputed on every call,
     # with identical results (only slower).
     "apps.codes.base45.x_b45decode__mutmut_63": "cache bypassed, same masks",
