@@ -332,6 +332,7 @@ def test_a_disclosure_names_the_grant_it_rests_on(alice, library, grant):
     # Then the disclosure names the live grant (a Purpose object works as well as its code)
     result = services.disclose(organization=library, purpose=services._purpose("venue.entry"), citizen=alice)
     assert (result.grant_id, result.purpose) == (renewed.pk, "venue.entry")
+    assert (result.organization, result.citizen_id) == ("city-library", alice.pk)
 
 
 def test_the_log_row_names_purpose_organization_and_actor(alice, library, grant):
@@ -345,3 +346,10 @@ def test_the_log_row_names_purpose_organization_and_actor(alice, library, grant)
     # And an unknown purpose is logged under the code that was asked for
     _code, row = denial(organization=library, purpose="marketing.everything", citizen=alice)
     assert (row.purpose_code, row.purpose_id, row.organization_slug) == ("marketing.everything", None, "city-library")
+
+
+def test_overlong_request_ids_and_purpose_codes_are_cut_to_the_columns(alice, library):
+    # Given a caller sending a 100-character request id and a 100-character unknown purpose code
+    _code, row = denial(organization=library, purpose="p" * 100, citizen=alice, request_id="r" * 100)
+    # Then the row keeps the first 64 characters of each (as PostgreSQL's columns would require)
+    assert (row.purpose_code, row.request_id) == ("p" * 64, "r" * 64)
