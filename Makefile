@@ -7,7 +7,7 @@ DEMO_ENV := DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test venv migrate lint bench messages clean
+.PHONY: demo test venv migrate lint bench messages mutate mutate-sql clean
 
 venv: $(STAMP)
 
@@ -46,9 +46,20 @@ bench: venv
 	DEBUG=true DATABASE_URL=$(BENCH_PG)/citycode_bench $(PY) benchmarks/consent_disclose.py
 	DATABASE_URL=$(BENCH_PG)/citycode_bench_scan $(PY) benchmarks/scan_load.py
 
+# Mutation testing (see README "Mutation testing"): mutmut per target, then the hand-written SQL mutants.
+# MUTATE_TARGETS: any of gate consents tokens idnumbers (default: all); MUTATE_WORKERS: mutmut processes.
+MUTATE_TARGETS ?=
+MUTATE_WORKERS ?= 2
+mutate: venv
+	DEBUG=true $(PY) tools/mutation/mutate.py --workers $(MUTATE_WORKERS) $(MUTATE_TARGETS)
+
+# Only the SQL mutants of the consent gate (what CI runs on PostgreSQL; SQLite unless DATABASE_URL is set).
+mutate-sql: venv
+	DEBUG=true $(PY) tools/mutation/run_sql_mutants.py
+
 messages: venv
 	DEBUG=true $(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles
 	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .mutation .hypothesis

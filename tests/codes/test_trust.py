@@ -86,17 +86,20 @@ def test_import_refuses_wrong_pin_tampering_and_no_pin(tmp_path):
     peer = PeerCity()
     impostor = PeerCity()
     # A list signed by another key than the pinned one
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         services.trust_list_import(document=impostor.trust_list(), pin_jwk=peer.jwk)
-    with pytest.raises(DomainError):
+    assert refused.value.code == "trust_list_invalid"
+    with pytest.raises(DomainError) as refused:
         services.trust_list_import(document=impostor.trust_list(), pin_thumbprint=peer.thumbprint)
+    assert refused.value.code == "trust_list_invalid"
     # A list whose payload was altered after signing
     document = peer.trust_list()
     payload = json.loads(tokens.b64u_decode(document["payload"]))
     payload["keys"].append({**impostor.entry, "iss": "SZ"})
     tampered = {**document, "payload": tokens.b64u(json.dumps(payload).encode())}
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         services.trust_list_import(document=tampered, pin_jwk=peer.jwk)
+    assert refused.value.code == "trust_list_invalid"
     # No pin at all
     path = tmp_path / "sz.json"
     path.write_text(json.dumps(peer.trust_list()))

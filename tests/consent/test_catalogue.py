@@ -63,9 +63,10 @@ def test_the_health_colour_can_only_be_bound_to_epidemic_control():
                                  epidemic_control=True)
     assert ok.epidemic_control
     # And an ordinary category already used elsewhere cannot be turned epidemic-only
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc:
         services.category_upsert(code="identity.name", label_zh="姓名", label_en="Name", sensitive=True,
                                  epidemic_only=True)
+    assert exc.value.error_dict["epidemic_only"][0].code == "epidemic_only_in_use"
 
 
 def test_the_epidemic_flag_survives_an_upsert_that_does_not_mention_it():

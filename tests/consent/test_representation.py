@@ -43,9 +43,10 @@ def test_representation_is_scoped_to_purposes_and_expires(grandpa, alice):
     # After expiry: refused
     type(representation).objects.filter(pk=representation.pk).update(valid_from=later(days=-60),
                                                                        valid_until=later(seconds=-1))
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as exc:
         services.consent_give(citizen=grandpa, purpose="medical.registration", categories=["identity.name"],
                               actor=alice)
+    assert exc.value.code == "not_a_representative"
 
 
 def test_a_carer_may_withdraw_for_the_person_and_it_is_logged(grandpa, alice):

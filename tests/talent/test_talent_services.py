@@ -55,4 +55,5 @@ def test_bad_input_is_refused_without_a_write(make_citizen, level, valid_until, 
         services.certification_issue(citizen=citizen, level=level, issued_by="人才中心",
                                      valid_until=in_days(valid_until))
     assert field in refused.value.message_dict
+    assert refused.value.error_dict[field][0].code == {"level": "invalid_choice", "valid_until": "past"}[field]
     assert not selectors.certifications_for(citizen=citizen).exists()
