@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.codes.errors import CodesErrorCode
 from citycode.errors import DomainError
 
 from . import caches, keys, statuslists, tokens, trust
@@ -54,7 +55,7 @@ def issuer_signer(*, issuer_name: str | None = None, now: dt.datetime | None = N
 def _signer_for_documents() -> tokens.Signer:
     signer = issuer_signer()
     if signer is None:  # migrate, seed_demo and the hourly rotation keep one; this is an operator's alarm
-        raise DomainError("no_signing_key", _("The city has no valid signing key yet."), status_code=503)
+        raise DomainError(CodesErrorCode.NO_SIGNING_KEY, _("The city has no valid signing key yet."))
     return signer
 
 

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.codes.errors import CodesErrorCode
 from citycode.errors import DomainError, NotFound
 
 from . import caches, keys, selectors, statuslists, tokens, trust
@@ -54,7 +55,7 @@ def issuer_key_create(*, issuer_name: str | None = None, alg: str | None = None,
     issuer_name = issuer_name or issuer()
     alg = alg or settings.CITYCODE_KEY_ALGORITHM
     if alg not in tokens.ALGORITHMS:
-        raise DomainError("unsupported_algorithm", _("Unsupported signature algorithm."))
+        raise DomainError(CodesErrorCode.UNSUPPORTED_ALGORITHM, _("Unsupported signature algorithm."))
     now = now or timezone.now()
     active_for, retiring_for = _lifecycle()
     while True:
@@ -226,7 +227,7 @@ def token_revoke(*, code_type: str, citizen: Any, revoked: bool = True,
     indices = list(StatusEntry.objects.filter(code_type=code_type, citizen=citizen,
                                               expires_at__gt=now or timezone.now()).values_list("index", flat=True))
     if not indices:
-        raise NotFound("status_entry_not_found", _("This citizen holds no revocable token of this type."))
+        raise NotFound(CodesErrorCode.STATUS_ENTRY_NOT_FOUND, _("This citizen holds no revocable token of this type."))
     return status_set_many(code_type=code_type, indices=indices, revoked=revoked)
 
 
@@ -306,10 +307,11 @@ def trust_list_import(*, document: Mapping[str, Any], pin_jwk: Mapping[str, Any]
     try:
         payload = trust.verify_peer_trust_list(document, pin_jwk=pin_jwk, pin_thumbprint=pin_thumbprint)
     except trust.SignedDocumentError as exc:
-        raise DomainError("trust_list_invalid", _("The trust list does not verify: %(why)s") % {"why": exc}) from None
+        raise DomainError(CodesErrorCode.TRUST_LIST_INVALID,
+                          _("The trust list does not verify: %(why)s") % {"why": exc}) from None
     peer = payload["issuer"]
     if peer == issuer():
-        raise DomainError("trust_list_is_ours", _("This is the city's own trust list."))
+        raise DomainError(CodesErrorCode.TRUST_LIST_IS_OURS, _("This is the city's own trust list."))
     rows: list[PeerKey] = []
     for entry in payload.get("keys", []):
         if not isinstance(entry, dict) or entry.get("iss") != peer or entry.get("status") == "peer":
@@ -321,10 +323,10 @@ def trust_list_import(*, document: Mapping[str, Any], pin_jwk: Mapping[str, Any]
                           not_after=_epoch_to_datetime(entry["exp"]), source=source[:500])
             row.full_clean(validate_constraints=False)
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
-            raise DomainError("trust_list_invalid", _("A key in the trust list is malformed: %(why)s")
+            raise DomainError(CodesErrorCode.TRUST_LIST_INVALID, _("A key in the trust list is malformed: %(why)s")
                               % {"why": exc}) from None
         if any(seen.kid == row.kid for seen in rows):
-            raise DomainError("trust_list_invalid", _("A key in the trust list is malformed: %(why)s")
+            raise DomainError(CodesErrorCode.TRUST_LIST_INVALID, _("A key in the trust list is malformed: %(why)s")
                               % {"why": _("duplicate kid %(kid)s") % {"kid": row.kid}})
         rows.append(row)
     # Upsert, not delete-and-recreate: importing the same list again changes nothing, and two imports of one

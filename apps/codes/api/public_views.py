@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.codes.errors import CodesErrorCode
 from citycode.errors import NotFound
 
 from .. import selectors
@@ -69,7 +70,7 @@ class StatusListApi(PublicDocumentApi):
     def get(self, request, list_id: str):
         found = selectors.status_list_document(list_id=list_id)
         if found is None:
-            raise NotFound("status_list_not_found", _("No status list with this id."))
+            raise NotFound(CodesErrorCode.STATUS_LIST_NOT_FOUND, _("No status list with this id."))
         document, etag = found
         if _not_modified(request, etag):
             return _public(Response(status=304), max_age=STATUS_LIST_MAX_AGE, etag=etag)

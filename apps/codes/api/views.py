@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.codes.errors import CodesErrorCode
 from apps.identity.permissions import IsApiClient, IsCitizen
 from citycode.errors import DomainError
 
@@ -91,7 +92,7 @@ class _MyFreshCodeQrApi(APIView):
     def get(self, request, code_type: str):
         if "token" in request.query_params:
             # A live token in a URL leaks into access logs; refuse it loudly so clients move to POST .../qr.
-            raise DomainError("token_in_url", str(_TOKEN_IN_URL))
+            raise DomainError(CodesErrorCode.TOKEN_IN_URL, str(_TOKEN_IN_URL))
         token = wallet.held_code_issue(citizen=request.user, code_type=code_type).issued.token
         return _qr_response(wallet.held_code_qr(citizen=request.user, code_type=code_type, token=token,
                                                 image_format=self.image_format))

@@ -6,9 +6,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.consent.errors import ConsentErrorCode
 from apps.identity import selectors as identity_selectors
 from apps.identity.permissions import IsCitizen
-from citycode.errors import DomainError, Forbidden, NotFound
+from citycode.errors import DomainError, ErrorCode, Forbidden, NotFound
 
 from .. import export, receipts, selectors, services
 from ..models import CatalogueProposal
@@ -21,14 +22,14 @@ def _organization(slug: str | None):
         return None
     organization = identity_selectors.organization_by_slug(slug=slug)
     if organization is None:
-        raise NotFound("unknown_organization", _("No such organization."))
+        raise NotFound(ConsentErrorCode.UNKNOWN_ORGANIZATION, _("No such organization."))
     return organization
 
 
 def _my_consent(request, consent_id: int):
     consent = selectors.consent_of(citizen=request.user, consent_id=consent_id)
     if consent is None:
-        raise NotFound("not_found", _("No such consent."))
+        raise NotFound(ErrorCode.NOT_FOUND, _("No such consent."))
     return consent
 
 
@@ -83,7 +84,7 @@ class MyConsentGiveApi(APIView):
             representation = selectors.representations_for(representative=request.user).filter(
                 represented_id=fields["on_behalf_of"]).first()
             if representation is None:
-                raise Forbidden("not_a_representative", _("You may not act for this citizen."))
+                raise Forbidden(ConsentErrorCode.NOT_A_REPRESENTATIVE, _("You may not act for this citizen."))
             citizen, actor = representation.represented, request.user
         consent = services.consent_give(
             citizen=citizen,
@@ -109,7 +110,7 @@ class MyConsentWithdrawApi(APIView):
         # (PIPL Art 15), for a guardian too. The service checks the representation covers the purpose.
         consent = selectors.consent_actionable_by(actor=request.user, consent_id=consent_id)
         if consent is None:
-            raise NotFound("not_found", _("No such consent."))
+            raise NotFound(ErrorCode.NOT_FOUND, _("No such consent."))
         consent = services.consent_withdraw(consent=consent, actor=request.user)
         return Response(s.ConsentOutput(consent).data)
 
@@ -138,7 +139,7 @@ class MyAccessLogApi(APIView):
         try:
             limit = min(max(int(request.query_params.get("limit", 100)), 1), 500)
         except ValueError:
-            raise DomainError("invalid_limit", _("limit must be a whole number.")) from None
+            raise DomainError(ConsentErrorCode.INVALID_LIMIT, _("limit must be a whole number.")) from None
         rows = selectors.access_log_for(citizen=request.user)[:limit]
         return Response(s.AccessLogOutput(rows, many=True).data)
 
@@ -223,7 +224,7 @@ class MyRepresentationEndApi(APIView):
         representation = selectors.representation_of_party(citizen=request.user,
                                                            representation_id=representation_id)
         if representation is None:
-            raise NotFound("not_found", _("No such representation."))
+            raise NotFound(ErrorCode.NOT_FOUND, _("No such representation."))
         representation = services.representation_end(representation=representation, by=request.user)
         return Response(self.RepresentationEndedOutput(representation).data)
 
@@ -326,14 +327,14 @@ class AdminProposalsApi(APIView):
     def get(self, request):
         state = request.query_params.get("state") or None
         if state is not None and state not in CatalogueProposal.State.values:
-            raise DomainError("invalid_state", _("Unknown proposal state."))
+            raise DomainError(ConsentErrorCode.INVALID_STATE, _("Unknown proposal state."))
         return Response(s.ProposalOutput(selectors.proposals_list(state=state), many=True).data)
 
 
 def _proposal(proposal_id: int):
     proposal = selectors.proposal_by_id(proposal_id=proposal_id)
     if proposal is None:
-        raise NotFound("not_found", _("No such proposal."))
+        raise NotFound(ErrorCode.NOT_FOUND, _("No such proposal."))
     return proposal
 
 
@@ -368,7 +369,7 @@ class AdminGrantRevokeApi(APIView):
     def post(self, request, grant_id: int):
         grant = selectors.grant_by_id(grant_id=grant_id)
         if grant is None:
-            raise NotFound("not_found", _("No such grant."))
+            raise NotFound(ErrorCode.NOT_FOUND, _("No such grant."))
         grant = services.access_grant_revoke(grant=grant, revoked_by=request.auth)
         return Response(s.GrantOutput(grant, context={"now": timezone.now()}).data)
 
@@ -401,7 +402,7 @@ class AdminEmergencyEndApi(APIView):
     def post(self, request, emergency_id: int):
         emergency = selectors.emergency_by_id(emergency_id=emergency_id)
         if emergency is None:
-            raise NotFound("not_found", _("No such emergency."))
+            raise NotFound(ErrorCode.NOT_FOUND, _("No such emergency."))
         return Response(s.EmergencyOutput(services.emergency_end(emergency=emergency)).data)
 
 

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.identity.errors import IdentityErrorCode
 from citycode.errors import DomainError
 
 from .. import selectors, services
@@ -84,7 +85,7 @@ class TokenObtainApi(APIView):
             request, username=data.validated_data["username"], password=data.validated_data["password"]
         )
         if user is None:
-            raise DomainError("invalid_credentials", _("Wrong user name or password."))
+            raise DomainError(IdentityErrorCode.INVALID_CREDENTIALS, _("Wrong user name or password."))
         issued = services.auth_session_start(user=user, user_agent=_user_agent(request))
         return Response(TokenOutput(_token_body(issued)).data)
 
