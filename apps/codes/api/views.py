@@ -170,7 +170,7 @@ class ScanApi(APIView):
             200: ScanOutput,
             400: OpenApiResponse(
                 description="The code is refused; `error.code` is bad_prefix, bad_encoding, unknown_kid, "
-                "bad_signature, expired, not_yet_valid, revoked, unknown_code_type or unknown_subject "
+                "bad_signature, expired, not_yet_valid, revoked or unknown_subject "
                 "(or validation_error for a malformed body)."
             ),
             403: OpenApiResponse(
@@ -178,7 +178,8 @@ class ScanApi(APIView):
                 "reason, which could tell about the citizen, is in the citizen's access log)."
             ),
             404: OpenApiResponse(
-                description="`unknown_purpose`: no such purpose; nothing is written to any access log."
+                description="`unknown_purpose`: no such purpose; nothing is written to any access log. "
+                "`unknown_code_type`: the code verified but is of a type this city does not know."
             ),
         },
         tags=["codes"],
