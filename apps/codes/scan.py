@@ -19,7 +19,7 @@ from citycode.errors import Conflict, DomainError
 from . import services, tokens
 from .plugin_api import UnknownCodeType
 from .plugin_api import registry as code_types
-from .selectors import citizen_for_token, single_use_purposes, verify_live
+from .selectors import single_use_purpose_list, token_subject_get, verified_token_get
 
 ALREADY_USED = gettext_lazy("This code has already been used for this purpose. Ask the person to show a fresh one.")
 
@@ -44,7 +44,7 @@ def code_scan(*, organization, purpose: str, token: str, actor, request_id: str 
     included, and an outer transaction would roll a denial's row back.
     """
     try:
-        verified = verify_live(token=token)
+        verified = verified_token_get(token=token)
     except tokens.VerificationFailed as exc:
         raise DomainError(CodesErrorCode(exc.reason), str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
     try:
@@ -52,10 +52,10 @@ def code_scan(*, organization, purpose: str, token: str, actor, request_id: str 
     except UnknownCodeType:
         raise DomainError(CodesErrorCode.UNKNOWN_CODE_TYPE, str(tokens.REFUSAL_MESSAGES["unknown_code_type"])) from None
     # Handles are this city's encryption: a peer city's token never resolves to one of our citizens.
-    citizen = citizen_for_token(verified=verified)
+    citizen = token_subject_get(verified=verified)
     if citizen is None or not citizen.is_active:
         raise DomainError(CodesErrorCode.UNKNOWN_SUBJECT, str(tokens.REFUSAL_MESSAGES["unknown_subject"]))
-    if purpose in single_use_purposes():
+    if purpose in single_use_purpose_list():
         disclosure = _disclose_once(organization=organization, purpose=purpose, citizen=citizen, actor=actor,
                                     request_id=request_id, verified=verified)
     else:

@@ -125,9 +125,9 @@ def issuer_key_active(*, issuer_name: str | None = None, now: dt.datetime | None
     """The signer of this city's active key; creates the key (or rotates an expired one) when there is none.
 
     A write, so a service: issuing calls it. Public documents read the key through
-    ``selectors.issuer_signer``, which never writes; ``migrate`` and ``seed_demo`` create the first key."""
+    ``selectors.issuer_signer_get``, which never writes; ``migrate`` and ``seed_demo`` create the first key."""
     issuer_name = issuer_name or issuer()
-    signer = selectors.issuer_signer(issuer_name=issuer_name, now=now)
+    signer = selectors.issuer_signer_get(issuer_name=issuer_name, now=now)
     if signer is not None:
         return signer
     moment = now or timezone.now()
@@ -136,7 +136,7 @@ def issuer_key_active(*, issuer_name: str | None = None, now: dt.datetime | None
         issuer_key_create(issuer_name=issuer_name, now=now)
     else:  # beat has not run for longer than a key's whole validity: rotate now rather than refuse
         issuer_keys_rotate(issuer_name=issuer_name, now=moment)
-    signer = selectors.issuer_signer(issuer_name=issuer_name, now=now)
+    signer = selectors.issuer_signer_get(issuer_name=issuer_name, now=now)
     assert signer is not None
     return signer
 
@@ -163,7 +163,7 @@ def _status_list_for_update(code_type: str) -> StatusList:
                 StatusList.objects.create(code_type=code_type, issuer=issuer())
         except IntegrityError:
             continue
-        # A cached "no list for this type" would make verify_live (fail closed) call new tokens revoked.
+        # A cached "no list for this type" would make verified_token_get (fail closed) call new tokens revoked.
         caches.invalidate_on_commit(caches.invalidate_status)
     return StatusList.objects.select_for_update().get(code_type=code_type)
 
@@ -270,7 +270,7 @@ def token_issue(*, citizen: Any, code_type: str, claims: Mapping[str, Any] | Non
         _check_code_type(code_type)
     issuer_name = settings.CITYCODE_ISSUER
     iat = int(now.timestamp()) if now is not None else int(time.time())
-    held = caches.active_signers.get(issuer_name)  # the common case, inline: see selectors.issuer_signer
+    held = caches.active_signers.get(issuer_name)  # the common case, inline: see selectors.issuer_signer_get
     if held is not None and held[0].not_after > iat and caches.clock() - held[1] < caches.SIGNER_SECONDS:
         signer = held[0]
     else:
@@ -364,7 +364,7 @@ def code_type_catalogue_sync() -> None:
 
     from .plugin_api import registry as code_types
 
-    if not consent_selectors.categories_list().exists():
+    if not consent_selectors.category_list().exists():
         return
     for kind in code_types.all():
         for category in kind.categories:

@@ -18,7 +18,7 @@ from . import qr as qr_images
 from . import tokens
 from .plugin_api import CodeType, UnknownCodeType
 from .plugin_api import registry as code_types
-from .selectors import citizen_for_token, verify_live
+from .selectors import token_subject_get, verified_token_get
 from .services import IssuedToken, token_issue
 
 
@@ -80,12 +80,12 @@ def held_code_qr(*, citizen, code_type: str, token: str, image_format: str) -> Q
     (or probe) anyone else's codes.
     """
     try:
-        verified = verify_live(token=token, expected_type=code_type)
+        verified = verified_token_get(token=token, expected_type=code_type)
     except tokens.VerificationFailed as exc:
         raise DomainError(CodesErrorCode(exc.reason), str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
-    # citizen_for_token resolves only this city's tokens: a peer city's code carrying a handle that would
+    # token_subject_get resolves only this city's tokens: a peer city's code carrying a handle that would
     # decrypt to this citizen is not drawn as theirs.
-    owner = citizen_for_token(verified=verified)
+    owner = token_subject_get(verified=verified)
     if owner is None or owner.pk != citizen.pk:
         raise NotFound(CodesErrorCode.CODE_NOT_HELD, _("You do not hold this code."))
     max_age = max(1, int((verified.expires_at - timezone.now()).total_seconds()))

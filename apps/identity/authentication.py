@@ -17,7 +17,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed bearer token header."), code=IdentityErrorCode.BAD_TOKEN)
-        token = selectors.auth_token_by_plain(plain=parts[1].decode(errors="replace"))
+        token = selectors.auth_token_get(plain=parts[1].decode(errors="replace"))
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."), code=IdentityErrorCode.BAD_TOKEN)
         from . import services  # here, not at import: services -> citycode.errors -> rest_framework.views -> us
@@ -40,7 +40,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed API key header."), code=IdentityErrorCode.BAD_API_KEY)
-        client = selectors.api_client_by_key(plain=parts[1].decode(errors="replace"))
+        client = selectors.api_client_get(plain=parts[1].decode(errors="replace"))
         if client is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."), code=IdentityErrorCode.BAD_API_KEY)
         return client, client

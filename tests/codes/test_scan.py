@@ -45,7 +45,7 @@ def city_token(citizen, **kwargs) -> str:
 
 
 def log_rows(citizen):
-    return list(consent_selectors.access_log_for(citizen=citizen))
+    return list(consent_selectors.access_log_list(citizen=citizen))
 
 
 def scan(api, token, purpose="venue.entry"):

@@ -13,12 +13,12 @@ pytestmark = pytest.mark.django_db
 def test_the_migration_seeds_the_taxonomy_and_the_first_purposes():
     sensitive = set(DataCategory.objects.filter(sensitive=True).values_list("code", flat=True))
     assert sensitive == {"health.colour", "health.records", "location.whereabouts", "medical.visits"}
-    bounds = {p.code: sorted(c.code for c in p.categories.all()) for p in selectors.purposes_list()}
+    bounds = {p.code: sorted(c.code for c in p.categories.all()) for p in selectors.purpose_list()}
     assert bounds["transit.boarding"] == ["identity.adult", "transit.account"]
     assert bounds["health.epidemic_control"] == ["health.colour", "identity.id_masked", "identity.name"]
     assert bounds["venue.entry"] == ["identity.adult", "identity.name"]
-    assert selectors.purpose_by_code(code="licence.traffic_check").legal_basis == "statutory"
-    assert selectors.purpose_by_code(code="health.epidemic_control").epidemic_control
+    assert selectors.purpose_get(code="licence.traffic_check").legal_basis == "statutory"
+    assert selectors.purpose_get(code="health.epidemic_control").epidemic_control
 
 
 def test_upserts_are_idempotent_and_a_change_needs_a_proposal(bureau_admin, second_admin):

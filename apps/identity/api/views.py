@@ -147,7 +147,7 @@ class SessionListApi(APIView):
                    summary="My live API sign-ins (created, last used, client), never their tokens")
     def get(self, request):
         current = request.auth.pk if isinstance(request.auth, AuthToken) else None
-        sessions = list(selectors.auth_sessions_for(citizen=request.user))
+        sessions = list(selectors.auth_session_list(citizen=request.user))
         for session in sessions:
             session.current = session.pk == current
         return Response(SessionOutput(sessions, many=True).data)
@@ -169,7 +169,7 @@ class MeApi(APIView):
     @extend_schema(responses={200: MeOutput}, tags=["identity"], summary="The signed-in citizen's profile")
     def get(self, request):
         citizen = request.user
-        citizen.memberships_list = selectors.memberships_for(user=citizen)
+        citizen.memberships_list = selectors.membership_list(user=citizen)
         return Response(MeOutput(citizen).data)
 
 
