@@ -109,8 +109,8 @@ def main() -> int:
         services.token_issue(citizen=citizen, code_type="city", lifetime=lifetime)
 
     # What a reader holds: structures built from the published JSON, no database, no network.
-    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload())
-    status_lists = selectors.live_status_lists()
+    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload_get())
+    status_lists = selectors.live_status_lists_get()
     token = services.token_issue(citizen=citizen, code_type="city", lifetime=lifetime).token
     now = time.time()
 

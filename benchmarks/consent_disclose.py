@@ -62,7 +62,7 @@ def setup_world():
             username="bench-citizen", name="测试", id_number=first17 + idnumbers.check_character(first17),
             phone="13700000099", password="bench-password-123",
         )
-    if not selectors.active_grant(organization=venue, purpose=selectors.purpose_by_code(code="venue.entry")):
+    if not selectors.active_grant_get(organization=venue, purpose=selectors.purpose_get(code="venue.entry")):
         consent.access_grant_create(organization=venue, purpose="venue.entry", approved_by=admin)
     if not citizen.consents.filter(withdrawn_at__isnull=True, organization=venue).exists():
         consent.consent_give(citizen=citizen, purpose="venue.entry", categories=["identity.adult", "identity.name"],

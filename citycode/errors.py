@@ -25,22 +25,32 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .error_codes import ErrorCode, ErrorCodeEnum
+
+__all__ = ["Conflict", "DomainError", "ErrorCode", "ErrorCodeEnum", "Forbidden", "NotFound"]
+
 logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """A business-rule failure with a machine-readable code; views turn it into a 4xx."""
+    """A business-rule failure with a machine-readable code; views turn it into a 4xx.
+
+    Raise it with a member of an app's error-code enum (`DomainError(ConsentErrorCode.NO_CHANGE, _("..."))`): the
+    member decides the status. The subclasses below exist to be caught (`except Forbidden`); raised, they must
+    carry a member of their own status (tests/test_error_codes.py checks every raise site)."""
 
     status_code: int = status.HTTP_400_BAD_REQUEST
 
-    def __init__(self, code: str, message: str = "", *, status_code: int | None = None,
+    def __init__(self, code: ErrorCodeEnum | str, message: str = "", *,
                  fields: dict[str, Any] | None = None) -> None:
+        # A plain string is still accepted (a plugin's own code); under apps/ a convention test forbids it.
+        if isinstance(code, ErrorCodeEnum):
+            self.status_code = code.status
+            code = code.value
         super().__init__(message or code)
-        self.code = code
+        self.code: str = code
         self.message = message or code
         self.fields = fields
-        if status_code is not None:
-            self.status_code = status_code
 
 
 class Conflict(DomainError):
@@ -56,7 +66,7 @@ class NotFound(DomainError):
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": str(message)}
+    body: dict[str, Any] = {"code": str(code), "message": str(message)}
     if fields:
         body["fields"] = fields
     return {"error": body}
@@ -142,14 +152,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, DjangoValidationError):
         fields = django_validation_fields(exc)
         first = next(iter(fields.values()))[0]
-        return Response(error_body("validation_error", first["message"], fields), status=400)
+        return Response(error_body(ErrorCode.VALIDATION_ERROR, first["message"], fields),
+                        status=ErrorCode.VALIDATION_ERROR.status)
     # Raised while reading the body (request.data), inside the view: Django's own 400 handling never sees them.
     if isinstance(exc, RequestDataTooBig):
-        return Response(error_body("request_too_large", _("The request body is too large.")), status=413)
+        return Response(error_body(ErrorCode.REQUEST_TOO_LARGE, _("The request body is too large.")),
+                        status=ErrorCode.REQUEST_TOO_LARGE.status)
     if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
-        return Response(error_body("too_many_fields", _("The request has too many fields.")), status=400)
+        return Response(error_body(ErrorCode.TOO_MANY_FIELDS, _("The request has too many fields.")),
+                        status=ErrorCode.TOO_MANY_FIELDS.status)
     if isinstance(exc, SuspiciousOperation):
-        return Response(error_body("bad_request", _("Bad request.")), status=400)
+        return Response(error_body(ErrorCode.BAD_REQUEST, _("Bad request.")), status=ErrorCode.BAD_REQUEST.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -158,12 +171,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)
-        return Response(error_body("server_error", "Internal server error."), status=500)
+        return Response(error_body(ErrorCode.SERVER_ERROR, "Internal server error."),
+                        status=ErrorCode.SERVER_ERROR.status)
 
     if isinstance(exc, exceptions.ValidationError):
         fields = _field_errors(exc.detail)
         first = next(iter(fields.values()))[0] if fields else {"code": "invalid", "message": "Invalid input."}
-        response.data = error_body("validation_error", first["message"], fields)
+        response.data = error_body(ErrorCode.VALIDATION_ERROR, first["message"], fields)
     else:
         detail = getattr(exc, "detail", str(exc))
         code = detail.code if hasattr(detail, "code") else getattr(exc, "default_code", "error")
@@ -173,8 +187,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-def json_error_view(code: str, message: str, status_code: int):
+def json_error_view(code: ErrorCodeEnum, message: str):
     def view(request, exception=None):
-        return JsonResponse(error_body(code, message), status=status_code)
+        return JsonResponse(error_body(code, message), status=code.status)
 
     return view

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.codes.api import public_urls
 
-from .errors import json_error_view
+from .errors import ErrorCode, json_error_view
 from .healthz import healthz
 
 api_v1 = [
@@ -36,7 +36,7 @@ handler500 = "citycode.urls.server_error"
 def bad_request(request, exception=None):
     # Django's own 400s, raised before any view runs (e.g. DisallowedHost, a malformed multipart stream)
     if request.path.startswith("/api/"):
-        return json_error_view("bad_request", "Bad request.", 400)(request)
+        return json_error_view(ErrorCode.BAD_REQUEST, "Bad request.")(request)
     from django.views.defaults import bad_request as default_bad_request
 
     return default_bad_request(request, exception)
@@ -44,7 +44,7 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     if request.path.startswith("/api/"):
-        return json_error_view("permission_denied", "Permission denied.", 403)(request)
+        return json_error_view(ErrorCode.PERMISSION_DENIED, "Permission denied.")(request)
     from django.views.defaults import permission_denied as default_permission_denied
 
     return default_permission_denied(request, exception)
@@ -52,7 +52,7 @@ def permission_denied(request, exception=None):
 
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):
-        return json_error_view("not_found", "Not found.", 404)(request)
+        return json_error_view(ErrorCode.NOT_FOUND, "Not found.")(request)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -60,7 +60,7 @@ def not_found(request, exception=None):
 
 def server_error(request):
     if request.path.startswith("/api/"):
-        return json_error_view("server_error", "Internal server error.", 500)(request)
+        return json_error_view(ErrorCode.SERVER_ERROR, "Internal server error.")(request)
     from django.views.defaults import server_error as default_server_error
 
     return default_server_error(request)

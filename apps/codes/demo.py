@@ -27,7 +27,7 @@ def key_file():
 def seed(*, stdout) -> None:
     # The city's signing key, so the JWKS a verifier loads at start-up is never empty (idempotent).
     codes_services.issuer_key_ensure()
-    library = identity_selectors.organization_by_slug(slug=DEMO_ORGANIZATION)
+    library = identity_selectors.organization_get(slug=DEMO_ORGANIZATION)
     if library is None:
         return
     path = key_file()

@@ -12,13 +12,14 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy
 
+from apps.codes.errors import CodesErrorCode
 from apps.consent import services as consent_services
 from citycode.errors import Conflict, DomainError
 
 from . import services, tokens
 from .plugin_api import UnknownCodeType
 from .plugin_api import registry as code_types
-from .selectors import citizen_for_token, single_use_purposes, verify_live
+from .selectors import single_use_purpose_list, token_subject_get, verified_token_get
 
 ALREADY_USED = gettext_lazy("This code has already been used for this purpose. Ask the person to show a fresh one.")
 
@@ -43,18 +44,18 @@ def code_scan(*, organization, purpose: str, token: str, actor, request_id: str 
     included, and an outer transaction would roll a denial's row back.
     """
     try:
-        verified = verify_live(token=token)
+        verified = verified_token_get(token=token)
     except tokens.VerificationFailed as exc:
-        raise DomainError(exc.reason, str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
+        raise DomainError(CodesErrorCode.of(exc.reason), str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
     try:
         kind = code_types.get(verified.code_type)
     except UnknownCodeType:
-        raise DomainError("unknown_code_type", str(tokens.REFUSAL_MESSAGES["unknown_code_type"])) from None
+        raise DomainError(CodesErrorCode.UNKNOWN_CODE_TYPE, str(tokens.REFUSAL_MESSAGES["unknown_code_type"])) from None
     # Handles are this city's encryption: a peer city's token never resolves to one of our citizens.
-    citizen = citizen_for_token(verified=verified)
+    citizen = token_subject_get(verified=verified)
     if citizen is None or not citizen.is_active:
-        raise DomainError("unknown_subject", str(tokens.REFUSAL_MESSAGES["unknown_subject"]))
-    if purpose in single_use_purposes():
+        raise DomainError(CodesErrorCode.UNKNOWN_SUBJECT, str(tokens.REFUSAL_MESSAGES["unknown_subject"]))
+    if purpose in single_use_purpose_list():
         disclosure = _disclose_once(organization=organization, purpose=purpose, citizen=citizen, actor=actor,
                                     request_id=request_id, verified=verified)
     else:
@@ -90,7 +91,7 @@ def _disclose_once(*, organization, purpose: str, citizen, actor, request_id: st
     with transaction.atomic():
         if not services.token_use_record(issuer_name=verified.issuer, cti=verified.cti, purpose=purpose,
                                          expires_at=verified.expires_at):
-            raise Conflict("already_used", str(ALREADY_USED))
+            raise Conflict(CodesErrorCode.ALREADY_USED, str(ALREADY_USED))
         try:
             disclosure = consent_services.disclose(
                 organization=organization, purpose=purpose, citizen=citizen, categories=None, actor=actor,

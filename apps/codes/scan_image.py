@@ -9,6 +9,7 @@ and is one code path the test suite exercises. The upload is bounded in bytes an
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from apps.codes.errors import CodesErrorCode
 from citycode.errors import DomainError
 
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
@@ -20,15 +21,15 @@ def token_from_image(upload) -> str:
     import zxingcpp  # imported on use: only the verifier page needs the native decoder
 
     if upload.size > MAX_IMAGE_BYTES:
-        raise DomainError("image_too_large", _("The image is larger than 4 MB."))
+        raise DomainError(CodesErrorCode.IMAGE_TOO_LARGE, _("The image is larger than 4 MB."))
     try:
         with Image.open(upload) as opened:
             if opened.width * opened.height > MAX_IMAGE_PIXELS:
-                raise DomainError("image_too_large", _("The image has too many pixels."))
+                raise DomainError(CodesErrorCode.IMAGE_TOO_LARGE, _("The image has too many pixels."))
             image = opened.convert("L")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
-        raise DomainError("bad_image", _("The file is not an image.")) from None
+        raise DomainError(CodesErrorCode.BAD_IMAGE, _("The file is not an image.")) from None
     for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)):
         if barcode.valid and barcode.text:
             return barcode.text.strip()
-    raise DomainError("no_code_in_image", _("No QR code was found in the image."))
+    raise DomainError(CodesErrorCode.NO_CODE_IN_IMAGE, _("No QR code was found in the image."))

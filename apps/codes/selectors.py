@@ -3,7 +3,7 @@ verification. Reads never write; every cache here is owned by caches.py (which s
 
 The published documents (JWKS, trust list, status lists) are cached in the Django cache and dropped by
 the services that change them (on commit); the parsed :class:`~apps.codes.tokens.TrustList` and
-:class:`~apps.codes.tokens.StatusLists` are memoised in-process per document version, so ``verify_live``
+:class:`~apps.codes.tokens.StatusLists` are memoised in-process per document version, so ``verified_token_get``
 costs at most one cache read, never a key parse.
 """
 
@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.codes.errors import CodesErrorCode
 from citycode.errors import DomainError
 
 from . import caches, keys, statuslists, tokens, trust
@@ -29,7 +30,7 @@ from .models import IssuerKey, PeerKey, StatusEntry, StatusList
 _PUBLISHED = (IssuerKey.Status.ACTIVE, IssuerKey.Status.RETIRING)
 
 
-def issuer_signer(*, issuer_name: str | None = None, now: dt.datetime | None = None) -> tokens.Signer | None:
+def issuer_signer_get(*, issuer_name: str | None = None, now: dt.datetime | None = None) -> tokens.Signer | None:
     """The signer of this city's active, unexpired key, or None when there is none (never creates one)."""
     issuer_name = issuer_name or caches.issuer()
     moment = now.timestamp() if now is not None else time.time()
@@ -52,13 +53,13 @@ def issuer_signer(*, issuer_name: str | None = None, now: dt.datetime | None = N
 
 
 def _signer_for_documents() -> tokens.Signer:
-    signer = issuer_signer()
+    signer = issuer_signer_get()
     if signer is None:  # migrate, seed_demo and the hourly rotation keep one; this is an operator's alarm
-        raise DomainError("no_signing_key", _("The city has no valid signing key yet."), status_code=503)
+        raise DomainError(CodesErrorCode.NO_SIGNING_KEY, _("The city has no valid signing key yet."))
     return signer
 
 
-def status_entries_with_state(*, citizen: Any) -> list[tuple[StatusEntry, bool]]:
+def status_entry_state_list(*, citizen: Any) -> list[tuple[StatusEntry, bool]]:
     """Each status-list entry of the citizen's long-lived documents with its state (True: revoked), for their
     export. Rotating codes have none: they hold no state here beyond the key that derives their handles."""
     entries = list(StatusEntry.objects.filter(citizen=citizen).order_by("code_type", "index"))
@@ -73,7 +74,7 @@ def status_entries_with_state(*, citizen: Any) -> list[tuple[StatusEntry, bool]]
     return [(entry, revoked(entry)) for entry in entries]
 
 
-def citizen_for_token(*, verified: tokens.VerifiedToken) -> Any | None:
+def token_subject_get(*, verified: tokens.VerifiedToken) -> Any | None:
     """The citizen behind a verified token of this city, or None (a peer city's token, an unknown handle).
 
     Handles are this city's encryption: a peer city's key verifies its own citizens' codes, never ours (it
@@ -94,12 +95,12 @@ def _citizen_by_pk_sql(people: Any) -> str:
     return f"SELECT * FROM {people._meta.db_table} WHERE {people._meta.pk.column} = %s"  # noqa: S608
 
 
-def single_use_purposes() -> frozenset[str]:
+def single_use_purpose_list() -> frozenset[str]:
     """The purpose codes that accept a token once (consent's ``Purpose.single_use``), cached briefly."""
     from apps.consent import selectors as consent_selectors
 
     return caches.single_use_purposes(
-        lambda: frozenset(purpose.code for purpose in consent_selectors.purposes_list(active_only=False)
+        lambda: frozenset(purpose.code for purpose in consent_selectors.purpose_list(active_only=False)
                           if purpose.single_use))
 
 
@@ -107,20 +108,20 @@ def _epoch(moment: dt.datetime) -> int:
     return int(moment.timestamp())
 
 
-def issuer_keys_published() -> list[IssuerKey]:
+def published_issuer_key_list() -> list[IssuerKey]:
     return list(IssuerKey.objects.filter(issuer=caches.issuer(), status__in=_PUBLISHED).order_by("-not_before"))
 
 
-def jwks() -> dict[str, Any]:
+def jwks_get() -> dict[str, Any]:
     """RFC 7517 key set of this city's active and retiring keys."""
     return {"keys": [{**key.public_jwk, "kid": key.kid, "alg": key.alg, "use": "sig"}
-                     for key in issuer_keys_published()]}
+                     for key in published_issuer_key_list()]}
 
 
 def _own_key_entries() -> list[dict[str, Any]]:
     return [trust.key_entry(issuer=key.issuer, kid=key.kid, alg=key.alg, jwk=key.public_jwk,
                             not_before=_epoch(key.not_before), not_after=_epoch(key.not_after), status=key.status)
-            for key in issuer_keys_published()]
+            for key in published_issuer_key_list()]
 
 
 def _peer_key_entries() -> list[dict[str, Any]]:
@@ -146,17 +147,17 @@ def _trust_bundle(prefetched: dict[str, Any] | None = None) -> dict[str, Any]:
     return bundle
 
 
-def trust_list_document() -> tuple[dict[str, str], str]:
+def trust_list_document_get() -> tuple[dict[str, str], str]:
     """This city's signed trust list (flattened JWS) and its ETag."""
     bundle = _trust_bundle()
     return bundle["document"], bundle["etag"]
 
 
-def trust_list_payload() -> dict[str, Any]:
+def trust_list_payload_get() -> dict[str, Any]:
     return _trust_bundle()["payload"]
 
 
-def live_trust_list(prefetched: dict[str, Any] | None = None) -> tokens.TrustList:
+def live_trust_list_get(prefetched: dict[str, Any] | None = None) -> tokens.TrustList:
     bundle = _trust_bundle(prefetched)
     parsed = caches.trust_lists.get(bundle["etag"])
     if parsed is None:
@@ -183,7 +184,7 @@ def _status_rows_db() -> dict[str, tuple[int, bytes, int, int]]:
             for row in StatusList.objects.all()}
 
 
-def status_list_document(*, list_id: str) -> tuple[dict[str, str], str] | None:
+def status_list_document_get(*, list_id: str) -> tuple[dict[str, str], str] | None:
     """The signed status list of a code type (flattened JWS) and its ETag, or None if there is none."""
     row = _status_rows().get(list_id)
     if row is None:
@@ -200,7 +201,7 @@ def status_list_document(*, list_id: str) -> tuple[dict[str, str], str] | None:
     return document, f'"{list_id}-{version}-{signer.kid}"'
 
 
-def live_status_lists(prefetched: dict | None = None) -> tokens.StatusLists:
+def live_status_lists_get(prefetched: dict | None = None) -> tokens.StatusLists:
     rows = _status_rows(prefetched)
     own = caches.issuer()
     version_key = (own, *sorted((code_type, row[0], row[2]) for code_type, row in rows.items()))
@@ -212,7 +213,7 @@ def live_status_lists(prefetched: dict | None = None) -> tokens.StatusLists:
     return parsed
 
 
-def verify_live(*, token: str, expected_type: str | None = None,
+def verified_token_get(*, token: str, expected_type: str | None = None,
                 now: dt.datetime | None = None) -> tokens.VerifiedToken:
     """Verify a token against the live trust list and this city's status lists (both cached briefly).
 
@@ -223,14 +224,14 @@ def verify_live(*, token: str, expected_type: str | None = None,
     status_rows, bundle = caches.memo_get(caches.STATUS_KEY), caches.memo_get(caches.TRUST_KEY)
     if (status_rows is None or bundle is None) and caches.shared():
         prefetched = cache.get_many([caches.STATUS_KEY, caches.TRUST_KEY])  # both in one round trip
-    status_lists = live_status_lists(status_rows or prefetched.get(caches.STATUS_KEY))
-    verified = tokens.verify(token, trust_list=live_trust_list(bundle or prefetched.get(caches.TRUST_KEY)),
+    status_lists = live_status_lists_get(status_rows or prefetched.get(caches.STATUS_KEY))
+    verified = tokens.verify(token, trust_list=live_trust_list_get(bundle or prefetched.get(caches.TRUST_KEY)),
                              status_lists=status_lists, now=now, expected_type=expected_type)
     if (verified.status_index is not None and verified.issuer == caches.issuer()
             and status_lists.get(verified.issuer, verified.code_type) is None):
         # Every own index has a status-list row (created with it). The snapshot may predate the list
         # (another process created it): re-read once, then fail closed.
-        fresh = live_status_lists(_status_rows_db())
+        fresh = live_status_lists_get(_status_rows_db())
         if fresh.get(verified.issuer, verified.code_type) is None:
             raise tokens.VerificationFailed("revoked", "no status list")
     return verified

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.codes.errors import CodesErrorCode
 from citycode.errors import DomainError, NotFound
 
 from . import caches, keys, selectors, statuslists, tokens, trust
@@ -54,7 +55,7 @@ def issuer_key_create(*, issuer_name: str | None = None, alg: str | None = None,
     issuer_name = issuer_name or issuer()
     alg = alg or settings.CITYCODE_KEY_ALGORITHM
     if alg not in tokens.ALGORITHMS:
-        raise DomainError("unsupported_algorithm", _("Unsupported signature algorithm."))
+        raise DomainError(CodesErrorCode.UNSUPPORTED_ALGORITHM, _("Unsupported signature algorithm."))
     now = now or timezone.now()
     active_for, retiring_for = _lifecycle()
     while True:
@@ -124,9 +125,9 @@ def issuer_key_active(*, issuer_name: str | None = None, now: dt.datetime | None
     """The signer of this city's active key; creates the key (or rotates an expired one) when there is none.
 
     A write, so a service: issuing calls it. Public documents read the key through
-    ``selectors.issuer_signer``, which never writes; ``migrate`` and ``seed_demo`` create the first key."""
+    ``selectors.issuer_signer_get``, which never writes; ``migrate`` and ``seed_demo`` create the first key."""
     issuer_name = issuer_name or issuer()
-    signer = selectors.issuer_signer(issuer_name=issuer_name, now=now)
+    signer = selectors.issuer_signer_get(issuer_name=issuer_name, now=now)
     if signer is not None:
         return signer
     moment = now or timezone.now()
@@ -135,7 +136,7 @@ def issuer_key_active(*, issuer_name: str | None = None, now: dt.datetime | None
         issuer_key_create(issuer_name=issuer_name, now=now)
     else:  # beat has not run for longer than a key's whole validity: rotate now rather than refuse
         issuer_keys_rotate(issuer_name=issuer_name, now=moment)
-    signer = selectors.issuer_signer(issuer_name=issuer_name, now=now)
+    signer = selectors.issuer_signer_get(issuer_name=issuer_name, now=now)
     assert signer is not None
     return signer
 
@@ -162,7 +163,7 @@ def _status_list_for_update(code_type: str) -> StatusList:
                 StatusList.objects.create(code_type=code_type, issuer=issuer())
         except IntegrityError:
             continue
-        # A cached "no list for this type" would make verify_live (fail closed) call new tokens revoked.
+        # A cached "no list for this type" would make verified_token_get (fail closed) call new tokens revoked.
         caches.invalidate_on_commit(caches.invalidate_status)
     return StatusList.objects.select_for_update().get(code_type=code_type)
 
@@ -226,7 +227,7 @@ def token_revoke(*, code_type: str, citizen: Any, revoked: bool = True,
     indices = list(StatusEntry.objects.filter(code_type=code_type, citizen=citizen,
                                               expires_at__gt=now or timezone.now()).values_list("index", flat=True))
     if not indices:
-        raise NotFound("status_entry_not_found", _("This citizen holds no revocable token of this type."))
+        raise NotFound(CodesErrorCode.STATUS_ENTRY_NOT_FOUND, _("This citizen holds no revocable token of this type."))
     return status_set_many(code_type=code_type, indices=indices, revoked=revoked)
 
 
@@ -269,7 +270,7 @@ def token_issue(*, citizen: Any, code_type: str, claims: Mapping[str, Any] | Non
         _check_code_type(code_type)
     issuer_name = settings.CITYCODE_ISSUER
     iat = int(now.timestamp()) if now is not None else int(time.time())
-    held = caches.active_signers.get(issuer_name)  # the common case, inline: see selectors.issuer_signer
+    held = caches.active_signers.get(issuer_name)  # the common case, inline: see selectors.issuer_signer_get
     if held is not None and held[0].not_after > iat and caches.clock() - held[1] < caches.SIGNER_SECONDS:
         signer = held[0]
     else:
@@ -306,10 +307,11 @@ def trust_list_import(*, document: Mapping[str, Any], pin_jwk: Mapping[str, Any]
     try:
         payload = trust.verify_peer_trust_list(document, pin_jwk=pin_jwk, pin_thumbprint=pin_thumbprint)
     except trust.SignedDocumentError as exc:
-        raise DomainError("trust_list_invalid", _("The trust list does not verify: %(why)s") % {"why": exc}) from None
+        raise DomainError(CodesErrorCode.TRUST_LIST_INVALID,
+                          _("The trust list does not verify: %(why)s") % {"why": exc}) from None
     peer = payload["issuer"]
     if peer == issuer():
-        raise DomainError("trust_list_is_ours", _("This is the city's own trust list."))
+        raise DomainError(CodesErrorCode.TRUST_LIST_IS_OURS, _("This is the city's own trust list."))
     rows: list[PeerKey] = []
     for entry in payload.get("keys", []):
         if not isinstance(entry, dict) or entry.get("iss") != peer or entry.get("status") == "peer":
@@ -321,10 +323,10 @@ def trust_list_import(*, document: Mapping[str, Any], pin_jwk: Mapping[str, Any]
                           not_after=_epoch_to_datetime(entry["exp"]), source=source[:500])
             row.full_clean(validate_constraints=False)
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
-            raise DomainError("trust_list_invalid", _("A key in the trust list is malformed: %(why)s")
+            raise DomainError(CodesErrorCode.TRUST_LIST_INVALID, _("A key in the trust list is malformed: %(why)s")
                               % {"why": exc}) from None
         if any(seen.kid == row.kid for seen in rows):
-            raise DomainError("trust_list_invalid", _("A key in the trust list is malformed: %(why)s")
+            raise DomainError(CodesErrorCode.TRUST_LIST_INVALID, _("A key in the trust list is malformed: %(why)s")
                               % {"why": _("duplicate kid %(kid)s") % {"kid": row.kid}})
         rows.append(row)
     # Upsert, not delete-and-recreate: importing the same list again changes nothing, and two imports of one
@@ -362,7 +364,7 @@ def code_type_catalogue_sync() -> None:
 
     from .plugin_api import registry as code_types
 
-    if not consent_selectors.categories_list().exists():
+    if not consent_selectors.category_list().exists():
         return
     for kind in code_types.all():
         for category in kind.categories:

@@ -47,7 +47,7 @@ def verify(request):
     organizations = list(organizations_for(user=request.user))
     if not organizations:
         return render(request, "codes/verify_forbidden.html", status=403)
-    purposes = list(consent_selectors.purposes_list())
+    purposes = list(consent_selectors.purpose_list())
     form = VerifyForm(
         request.POST or None,
         request.FILES or None,
@@ -75,9 +75,9 @@ def verify(request):
     rows = []
     basis_label = code_type_label = ""
     if result is not None:
-        labels = consent_selectors.category_labels()
+        labels = consent_selectors.category_labels_get()
         rows = [_row(code, labels.get(code, code), value) for code, value in result.data.items()]
-        basis_label = consent_selectors.legal_basis_label(basis=result.basis)
+        basis_label = consent_selectors.legal_basis_label_get(basis=result.basis)
         try:
             code_type_label = code_types.get(result.code_type).label()
         except UnknownCodeType:

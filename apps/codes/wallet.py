@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.codes.errors import CodesErrorCode
 from citycode.errors import DomainError, NotFound
 
 from . import qr as qr_images
 from . import tokens
 from .plugin_api import CodeType, UnknownCodeType
 from .plugin_api import registry as code_types
-from .selectors import citizen_for_token, verify_live
+from .selectors import token_subject_get, verified_token_get
 from .services import IssuedToken, token_issue
 
 
@@ -55,10 +56,10 @@ def held_code_issue(*, citizen, code_type: str) -> HeldCode:
     try:
         kind = code_types.get(code_type)
     except UnknownCodeType:
-        raise NotFound("unknown_code_type", _("No such code type.")) from None
+        raise NotFound(CodesErrorCode.UNKNOWN_CODE_TYPE, _("No such code type.")) from None
     held = _held_code(citizen=citizen, code_type=kind)
     if held is None:
-        raise NotFound("code_not_held", _("You do not hold this code."))
+        raise NotFound(CodesErrorCode.CODE_NOT_HELD, _("You do not hold this code."))
     return held
 
 
@@ -79,14 +80,14 @@ def held_code_qr(*, citizen, code_type: str, token: str, image_format: str) -> Q
     (or probe) anyone else's codes.
     """
     try:
-        verified = verify_live(token=token, expected_type=code_type)
+        verified = verified_token_get(token=token, expected_type=code_type)
     except tokens.VerificationFailed as exc:
-        raise DomainError(exc.reason, str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
-    # citizen_for_token resolves only this city's tokens: a peer city's code carrying a handle that would
+        raise DomainError(CodesErrorCode.of(exc.reason), str(tokens.REFUSAL_MESSAGES[exc.reason])) from None
+    # token_subject_get resolves only this city's tokens: a peer city's code carrying a handle that would
     # decrypt to this citizen is not drawn as theirs.
-    owner = citizen_for_token(verified=verified)
+    owner = token_subject_get(verified=verified)
     if owner is None or owner.pk != citizen.pk:
-        raise NotFound("code_not_held", _("You do not hold this code."))
+        raise NotFound(CodesErrorCode.CODE_NOT_HELD, _("You do not hold this code."))
     max_age = max(1, int((verified.expires_at - timezone.now()).total_seconds()))
     body = qr_images.render_svg(token) if image_format == "svg" else qr_images.render_png(token)
     if isinstance(body, str):

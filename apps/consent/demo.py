@@ -44,9 +44,9 @@ def seed(*, stdout) -> None:
     approver = _second_admin()
     for slug, code in GRANTS:
         organization = Organization.objects.get(slug=slug)
-        purpose = selectors.purpose_by_code(code=code)
+        purpose = selectors.purpose_get(code=code)
         assert purpose is not None, f"seed the catalogue before the grants ({code})"
-        if selectors.active_grant(organization=organization, purpose=purpose) is not None:
+        if selectors.active_grant_get(organization=organization, purpose=purpose) is not None:
             continue
         if services.grant_needs_second_approver(purpose):
             proposal = services.access_grant_propose(organization=organization, purpose=code, proposed_by=proposer,
@@ -59,7 +59,7 @@ def seed(*, stdout) -> None:
     library = Organization.objects.get(slug="city-library")
     has_consent = any(
         c.status == "active" and c.organization_id == library.pk and c.purpose.code == "venue.entry"
-        for c in selectors.consents_for(citizen=alice)
+        for c in selectors.consent_list(citizen=alice)
     )
     if not has_consent:
         services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult", "identity.name"],

@@ -167,18 +167,18 @@ def _representations(citizen: Citizen) -> dict[str, Any]:
 
 
 def _consents(citizen: Citizen) -> list[dict]:
-    return [consent_as_dict(c) for c in selectors.consents_for(citizen=citizen).order_by("pk")]
+    return [consent_as_dict(c) for c in selectors.consent_list(citizen=citizen).order_by("pk")]
 
 
 def _access_log(citizen: Citizen) -> list[dict]:
-    return [log_row_as_dict(r) for r in selectors.access_log_for(citizen=citizen)]
+    return [log_row_as_dict(r) for r in selectors.access_log_list(citizen=citizen)]
 
 
 def _memberships(citizen: Citizen) -> list[dict]:
     return [
         {"organization": m.organization.slug, "organization_name": m.organization.name, "role": m.role,
          "since": _iso(m.created_at)}
-        for m in identity_selectors.memberships_for(user=citizen)
+        for m in identity_selectors.membership_list(user=citizen)
     ]
 
 
@@ -186,7 +186,7 @@ def _sign_in_tokens(citizen: Citizen) -> list[dict]:
     # Dates only: the stored SHA-256 of a token is what a thief would need to match it.
     return [{"created_at": _iso(t.created_at), "expires_at": _iso(t.refresh_expires_at or t.expires_at),
              "last_used_at": _iso(t.last_used_at), "user_agent": t.user_agent, "revoked_at": _iso(t.revoked_at)}
-            for t in identity_selectors.auth_tokens_for(user=citizen)]
+            for t in identity_selectors.auth_token_list(user=citizen)]
 
 
 def _code_status_entries(citizen: Citizen) -> list[dict]:
@@ -195,7 +195,7 @@ def _code_status_entries(citizen: Citizen) -> list[dict]:
     return [
         {"code_type": entry.code_type, "status_index": entry.index, "revoked": revoked,
          "issued_at": _iso(entry.created_at), "expires_at": _iso(entry.expires_at)}
-        for entry, revoked in codes_selectors.status_entries_with_state(citizen=citizen)
+        for entry, revoked in codes_selectors.status_entry_state_list(citizen=citizen)
     ]
 
 

@@ -21,53 +21,53 @@ from .models import (
 )
 
 
-def purposes_list(*, active_only: bool = True) -> QuerySet[Purpose]:
+def purpose_list(*, active_only: bool = True) -> QuerySet[Purpose]:
     qs = Purpose.objects.prefetch_related(Prefetch("categories", queryset=DataCategory.objects.order_by("code")))
     return qs.filter(is_active=True) if active_only else qs
 
 
-def purpose_by_code(*, code: str) -> Purpose | None:
+def purpose_get(*, code: str) -> Purpose | None:
     return Purpose.objects.filter(code=code).first()
 
 
-def categories_list() -> QuerySet[DataCategory]:
+def category_list() -> QuerySet[DataCategory]:
     return DataCategory.objects.all()
 
 
-def category_by_code(*, code: str) -> DataCategory | None:
+def category_get(*, code: str) -> DataCategory | None:
     return DataCategory.objects.filter(code=code).first()
 
 
-def proposals_list(*, state: str | None = None) -> QuerySet[CatalogueProposal]:
+def proposal_list(*, state: str | None = None) -> QuerySet[CatalogueProposal]:
     """The bureau's audit trail of catalogue changes and grants, newest first."""
     qs = CatalogueProposal.objects.select_related("organization")
     return qs.filter(state=state) if state else qs
 
 
-def proposal_by_id(*, proposal_id: int) -> CatalogueProposal | None:
-    return proposals_list().filter(pk=proposal_id).first()
+def proposal_get(*, proposal_id: int) -> CatalogueProposal | None:
+    return proposal_list().filter(pk=proposal_id).first()
 
 
-def category_labels() -> dict[str, str]:
+def category_labels_get() -> dict[str, str]:
     """Every data category's label in the active language, keyed by code (one query, for a whole page)."""
     field = "label_en" if prefers_english() else "label_zh"
     return dict(DataCategory.objects.values_list("code", field))
 
 
-def legal_basis_label(*, basis: str) -> str:
+def legal_basis_label_get(*, basis: str) -> str:
     """The legal basis ("consent", "statutory", "emergency") as words in the active language."""
     return str(LegalBasis(basis).label) if basis in LegalBasis.values else basis
 
 
-def consents_for(*, citizen: Citizen) -> QuerySet[Consent]:
+def consent_list(*, citizen: Citizen) -> QuerySet[Consent]:
     return Consent.objects.filter(citizen=citizen).select_related("purpose", "organization", "given_by")
 
 
-def renewal_notices(*, citizen: Citizen) -> list[dict]:
+def renewal_notice_list(*, citizen: Citizen) -> list[dict]:
     """The citizen's consents that wait for renewal (the purpose changed, or a category became sensitive), each
     with the categories not yet covered again by a newer consent: what "my consents" asks them to renew."""
     now = timezone.now()
-    consents = list(consents_for(citizen=citizen))
+    consents = list(consent_list(citizen=citizen))
     live = [c for c in consents if c.status_at(now) == "active"]
     notices = []
     for consent in consents:
@@ -89,11 +89,11 @@ def renewal_notices(*, citizen: Citizen) -> list[dict]:
     return notices
 
 
-def consent_of(*, citizen: Citizen, consent_id: int) -> Consent | None:
-    return consents_for(citizen=citizen).filter(pk=consent_id).first()
+def consent_get(*, citizen: Citizen, consent_id: int) -> Consent | None:
+    return consent_list(citizen=citizen).filter(pk=consent_id).first()
 
 
-def access_log_for(*, citizen: Citizen) -> QuerySet[AccessLog]:
+def access_log_list(*, citizen: Citizen) -> QuerySet[AccessLog]:
     """The citizen's access log, newest first (redacted rows are left out: they hold nothing to show)."""
     return (
         AccessLog.objects.filter(citizen=citizen, redacted_at__isnull=True)
@@ -102,49 +102,49 @@ def access_log_for(*, citizen: Citizen) -> QuerySet[AccessLog]:
     )
 
 
-def grants_list(*, organization: Organization | None = None) -> QuerySet[AccessGrant]:
+def grant_list(*, organization: Organization | None = None) -> QuerySet[AccessGrant]:
     qs = AccessGrant.objects.select_related("organization", "purpose")
     return qs.filter(organization=organization) if organization is not None else qs
 
 
-def grant_by_id(*, grant_id: int) -> AccessGrant | None:
-    return grants_list().filter(pk=grant_id).first()
+def grant_get(*, grant_id: int) -> AccessGrant | None:
+    return grant_list().filter(pk=grant_id).first()
 
 
-def active_grant(*, organization: Organization, purpose: Purpose) -> AccessGrant | None:
+def active_grant_get(*, organization: Organization, purpose: Purpose) -> AccessGrant | None:
     now = timezone.now()
-    for grant in grants_list(organization=organization).filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
+    for grant in grant_list(organization=organization).filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
         if grant.status_at(now) == "active":
             return grant
     return None
 
 
-def organizations_granted(*, purpose: Purpose) -> list[Organization]:
+def granted_organization_list(*, purpose: Purpose) -> list[Organization]:
     """Organizations currently holding an active grant for the purpose (for the consent page)."""
     now = timezone.now()
     seen: dict[int, Organization] = {}
-    for grant in grants_list().filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
+    for grant in grant_list().filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
         if grant.status_at(now) == "active":
             seen[grant.organization_id] = grant.organization
     return sorted(seen.values(), key=lambda o: o.slug)
 
 
-def emergencies_list() -> QuerySet[Emergency]:
+def emergency_list() -> QuerySet[Emergency]:
     return Emergency.objects.prefetch_related("purposes")
 
 
-def emergency_by_id(*, emergency_id: int) -> Emergency | None:
-    return emergencies_list().filter(pk=emergency_id).first()
+def emergency_get(*, emergency_id: int) -> Emergency | None:
+    return emergency_list().filter(pk=emergency_id).first()
 
 
-def representations_for(*, representative: Citizen) -> QuerySet[Representation]:
+def representation_list(*, representative: Citizen) -> QuerySet[Representation]:
     now = timezone.now()
     return Representation.objects.filter(
         representative=representative, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
     ).select_related("represented")
 
 
-def actor_of(*, row: AccessLog) -> dict | None:
+def access_log_actor_get(*, row: AccessLog) -> dict | None:
     """Who acted on a log row, from its structured columns: kind, label and a sentence in the reader's
     language ("staff member librarian"). The actor's id stays internal (a staff member's account)."""
     kind, label = row.actor_kind, row.actor_label
@@ -179,7 +179,7 @@ def _legacy_actor(label: str) -> tuple[str, str]:
     return "", label
 
 
-def emergency_of(*, row: AccessLog) -> dict | None:
+def access_log_emergency_get(*, row: AccessLog) -> dict | None:
     """The emergency an emergency-basis row was disclosed under (name and legal reference), or None."""
     emergency = row.emergency  # no query when the row has none
     if emergency is None:
@@ -195,12 +195,12 @@ def _live(qs: QuerySet[Representation]) -> QuerySet[Representation]:
     return qs.filter(revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)
 
 
-def representatives_of(*, represented: Citizen) -> QuerySet[Representation]:
+def representative_list(*, represented: Citizen) -> QuerySet[Representation]:
     """Who may act for this citizen now (guardians, carers), for the represented person's own eyes."""
     return _live(Representation.objects.filter(represented=represented)).select_related("representative")
 
 
-def representation_of_party(*, citizen: Citizen, representation_id: int) -> Representation | None:
+def representation_get(*, citizen: Citizen, representation_id: int) -> Representation | None:
     """A live representation in which the citizen is either the representative or the represented."""
     return (
         _live(Representation.objects.filter(Q(representative=citizen) | Q(represented=citizen)))
@@ -208,16 +208,16 @@ def representation_of_party(*, citizen: Citizen, representation_id: int) -> Repr
     )
 
 
-def represented_person(*, representative: Citizen, citizen_id: int) -> Citizen | None:
+def represented_citizen_get(*, representative: Citizen, citizen_id: int) -> Citizen | None:
     """The citizen this representative may act for now, or None (a stranger, an ended or expired relationship)."""
-    representation = representations_for(representative=representative).filter(represented_id=citizen_id).first()
+    representation = representation_list(representative=representative).filter(represented_id=citizen_id).first()
     return representation.represented if representation is not None else None
 
 
-def consent_actionable_by(*, actor: Citizen, consent_id: int) -> Consent | None:
+def actionable_consent_get(*, actor: Citizen, consent_id: int) -> Consent | None:
     """A consent of the actor's own or of someone the actor represents now; the purpose scope of the
     representation is checked by the service that acts on it."""
-    represented = representations_for(representative=actor).values("represented_id")
+    represented = representation_list(representative=actor).values("represented_id")
     return (
         Consent.objects.filter(Q(citizen=actor) | Q(citizen__in=represented))
         .select_related("citizen", "purpose", "organization", "given_by").filter(pk=consent_id).first()

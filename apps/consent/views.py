@@ -23,17 +23,17 @@ from .models import LegalBasis
 @require_GET
 def my_consents(request):
     purposes = []
-    for purpose in selectors.purposes_list().exclude(legal_basis=LegalBasis.STATUTORY):
+    for purpose in selectors.purpose_list().exclude(legal_basis=LegalBasis.STATUTORY):
         categories = list(purpose.categories.all())
         purposes.append({
             "purpose": purpose,
             "label": localized(purpose),
             "description": localized(purpose, "description"),
-            "organizations": selectors.organizations_granted(purpose=purpose),
+            "organizations": selectors.granted_organization_list(purpose=purpose),
             "ordinary": [(c, localized(c)) for c in categories if not c.sensitive],
             "sensitive": [(c, localized(c)) for c in categories if c.sensitive],
         })
-    labels = selectors.category_labels()
+    labels = selectors.category_labels_get()
     consents = [
         {
             "consent": c,
@@ -43,12 +43,12 @@ def my_consents(request):
             # Someone else (a guardian or carer) gave it: name them from the stored link, not the log label.
             "given_by_other": c.given_by if c.given_by_id not in (None, c.citizen_id) else None,
         }
-        for c in selectors.consents_for(citizen=request.user)
+        for c in selectors.consent_list(citizen=request.user)
     ]
     renewals = [
         {"consent": n["consent"], "purpose_label": localized(n["consent"].purpose),
          "categories": [labels.get(code, code) for code in n["categories"]]}
-        for n in selectors.renewal_notices(citizen=request.user)
+        for n in selectors.renewal_notice_list(citizen=request.user)
     ]
     return render(request, "consent/my_consents.html",
                   {"purposes": purposes, "consents": consents, "renewals": renewals})
@@ -60,7 +60,7 @@ def consent_give(request):
     organization = None
     slug = request.POST.get("organization") or ""
     if slug:
-        organization = identity_selectors.organization_by_slug(slug=slug)
+        organization = identity_selectors.organization_get(slug=slug)
         if organization is None:
             messages.error(request, _("No such organization."))
             return redirect("consent-mine")
@@ -85,7 +85,7 @@ def consent_give(request):
 @login_required
 @require_POST
 def consent_withdraw(request, consent_id: int):
-    consent = selectors.consent_of(citizen=request.user, consent_id=consent_id)
+    consent = selectors.consent_get(citizen=request.user, consent_id=consent_id)
     if consent is None:
         raise Http404
     services.consent_withdraw(consent=consent, actor=request.user)
@@ -96,7 +96,7 @@ def consent_withdraw(request, consent_id: int):
 @login_required
 @require_GET
 def consent_receipt(request, consent_id: int):
-    consent = selectors.consent_of(citizen=request.user, consent_id=consent_id)
+    consent = selectors.consent_get(citizen=request.user, consent_id=consent_id)
     if consent is None:
         raise Http404
     body = json.dumps({"consent_id": consent.pk, "receipt": consent.receipt,
@@ -109,17 +109,17 @@ def consent_receipt(request, consent_id: int):
 @login_required
 @require_GET
 def access_log(request):
-    labels = selectors.category_labels()
+    labels = selectors.category_labels_get()
     rows = [
         {
             "log": row,
             "categories": [labels.get(code, code) for code in row.categories],
             "denial": services.DENIAL_MESSAGES.get(row.reason, "") if row.reason else "",
-            "actor": selectors.actor_of(row=row),
-            "emergency": selectors.emergency_of(row=row),
+            "actor": selectors.access_log_actor_get(row=row),
+            "emergency": selectors.access_log_emergency_get(row=row),
             "purpose": localized(row.purpose) if row.purpose else row.purpose_code,
         }
-        for row in selectors.access_log_for(citizen=request.user)[:200]
+        for row in selectors.access_log_list(citizen=request.user)[:200]
     ]
     return render(request, "consent/access_log.html", {"rows": rows})
 
@@ -128,7 +128,7 @@ def access_log(request):
 
 
 def _consent_rows(citizen) -> list[dict]:
-    labels = selectors.category_labels()
+    labels = selectors.category_labels_get()
     return [
         {
             "consent": c,
@@ -136,21 +136,21 @@ def _consent_rows(citizen) -> list[dict]:
             "status": c.status,
             "categories": [labels.get(code, code) for code in c.categories],
         }
-        for c in selectors.consents_for(citizen=citizen).order_by("-given_at")
+        for c in selectors.consent_list(citizen=citizen).order_by("-given_at")
     ]
 
 
 def _purposes_in_scope(representation) -> list[dict]:
     """The purposes a representative may give consent for: the representation's scope (empty = all)."""
     rows = []
-    for purpose in selectors.purposes_list().exclude(legal_basis=LegalBasis.STATUTORY):
+    for purpose in selectors.purpose_list().exclude(legal_basis=LegalBasis.STATUTORY):
         if representation.purposes and purpose.code not in representation.purposes:
             continue
         categories = list(purpose.categories.all())
         rows.append({
             "purpose": purpose,
             "label": localized(purpose),
-            "organizations": selectors.organizations_granted(purpose=purpose),
+            "organizations": selectors.granted_organization_list(purpose=purpose),
             "ordinary": [(c, localized(c)) for c in categories if not c.sensitive],
             "sensitive": [(c, localized(c)) for c in categories if c.sensitive],
         })
@@ -163,11 +163,11 @@ def representation_page(request):
     people = [
         {"representation": r, "person": r.represented, "consents": _consent_rows(r.represented),
          "purposes": _purposes_in_scope(r)}
-        for r in selectors.representations_for(representative=request.user).order_by("pk")
+        for r in selectors.representation_list(representative=request.user).order_by("pk")
     ]
     representatives = [
         {"representation": r, "person": r.representative, "can_end": r.kind == r.Kind.CARER}
-        for r in selectors.representatives_of(represented=request.user).order_by("pk")
+        for r in selectors.representative_list(represented=request.user).order_by("pk")
     ]
     return render(request, "consent/representation.html", {"people": people, "representatives": representatives})
 
@@ -175,13 +175,13 @@ def representation_page(request):
 @login_required
 @require_POST
 def acting_for_consent_give(request, citizen_id: int):
-    person = selectors.represented_person(representative=request.user, citizen_id=citizen_id)
+    person = selectors.represented_citizen_get(representative=request.user, citizen_id=citizen_id)
     if person is None:
         raise Http404
     organization = None
     slug = request.POST.get("organization") or ""
     if slug:
-        organization = identity_selectors.organization_by_slug(slug=slug)
+        organization = identity_selectors.organization_get(slug=slug)
         if organization is None:
             messages.error(request, _("No such organization."))
             return redirect("consent-representation")
@@ -208,7 +208,7 @@ def acting_for_consent_give(request, citizen_id: int):
 @login_required
 @require_POST
 def acting_for_consent_withdraw(request, consent_id: int):
-    consent = selectors.consent_actionable_by(actor=request.user, consent_id=consent_id)
+    consent = selectors.actionable_consent_get(actor=request.user, consent_id=consent_id)
     if consent is None or consent.citizen_id == request.user.pk:
         raise Http404
     try:
@@ -223,7 +223,7 @@ def acting_for_consent_withdraw(request, consent_id: int):
 @login_required
 @require_POST
 def representation_end(request, representation_id: int):
-    representation = selectors.representation_of_party(citizen=request.user, representation_id=representation_id)
+    representation = selectors.representation_get(citizen=request.user, representation_id=representation_id)
     if representation is None:
         raise Http404
     try:

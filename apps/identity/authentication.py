@@ -1,6 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from apps.identity.errors import IdentityErrorCode
+
 from . import selectors
 
 
@@ -14,10 +16,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed(_("Malformed bearer token header."), code="bad_token")
-        token = selectors.auth_token_by_plain(plain=parts[1].decode(errors="replace"))
+            raise exceptions.AuthenticationFailed(_("Malformed bearer token header."), code=IdentityErrorCode.BAD_TOKEN)
+        token = selectors.auth_token_get(plain=parts[1].decode(errors="replace"))
         if token is None:
-            raise exceptions.AuthenticationFailed(_("Invalid or expired token."), code="bad_token")
+            raise exceptions.AuthenticationFailed(_("Invalid or expired token."), code=IdentityErrorCode.BAD_TOKEN)
         from . import services  # here, not at import: services -> citycode.errors -> rest_framework.views -> us
 
         services.auth_token_touch(token=token)  # "last used" on the citizen's list of sign-ins
@@ -37,10 +39,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed(_("Malformed API key header."), code="bad_api_key")
-        client = selectors.api_client_by_key(plain=parts[1].decode(errors="replace"))
+            raise exceptions.AuthenticationFailed(_("Malformed API key header."), code=IdentityErrorCode.BAD_API_KEY)
+        client = selectors.api_client_get(plain=parts[1].decode(errors="replace"))
         if client is None:
-            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."), code="bad_api_key")
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."), code=IdentityErrorCode.BAD_API_KEY)
         return client, client
 
     def authenticate_header(self, request):

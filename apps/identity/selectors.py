@@ -7,7 +7,7 @@ from . import credentials, idnumbers
 from .models import ApiClient, AuthToken, Citizen, Membership, Organization
 
 
-def auth_token_by_plain(*, plain: str) -> AuthToken | None:
+def auth_token_get(*, plain: str) -> AuthToken | None:
     """The live sign-in whose current access token this is, or None (unknown, expired, revoked, inactive)."""
     token = (
         AuthToken.objects.select_related("user")
@@ -19,12 +19,12 @@ def auth_token_by_plain(*, plain: str) -> AuthToken | None:
     return token
 
 
-def citizen_by_token(*, plain: str) -> Citizen | None:
-    token = auth_token_by_plain(plain=plain)
+def token_citizen_get(*, plain: str) -> Citizen | None:
+    token = auth_token_get(plain=plain)
     return token.user if token is not None else None
 
 
-def auth_sessions_for(*, citizen: Citizen) -> QuerySet[AuthToken]:
+def auth_session_list(*, citizen: Citizen) -> QuerySet[AuthToken]:
     """The citizen's live API sign-ins: not revoked, and still renewable (or, for old rows, still valid)."""
     now = timezone.now()
     return (
@@ -34,7 +34,7 @@ def auth_sessions_for(*, citizen: Citizen) -> QuerySet[AuthToken]:
     )
 
 
-def api_client_by_key(*, plain: str) -> ApiClient | None:
+def api_client_get(*, plain: str) -> ApiClient | None:
     client = (
         ApiClient.objects.select_related("organization")
         .filter(key_hash=credentials.digest(plain), revoked_at__isnull=True)
@@ -45,20 +45,20 @@ def api_client_by_key(*, plain: str) -> ApiClient | None:
     return client
 
 
-def citizen_by_id_number(*, id_number: str) -> Citizen | None:
+def citizen_get(*, id_number: str) -> Citizen | None:
     """Match a department's plain ID number against citizens by keyed hash."""
     return Citizen.objects.filter(id_hash=idnumbers.keyed_hash(id_number)).first()
 
 
-def organization_by_slug(*, slug: str) -> Organization | None:
+def organization_get(*, slug: str) -> Organization | None:
     return Organization.objects.filter(slug=slug).first()
 
 
-def memberships_for(*, user: Citizen) -> QuerySet[Membership]:
+def membership_list(*, user: Citizen) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("organization").order_by("organization__slug")
 
 
-def auth_tokens_for(*, user: Citizen) -> QuerySet[AuthToken]:
+def auth_token_list(*, user: Citizen) -> QuerySet[AuthToken]:
     """The citizen's sign-in tokens (only their dates are ever shown: the stored hash is a secret)."""
     return AuthToken.objects.filter(user=user).order_by("created_at")
 

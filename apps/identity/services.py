@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.identity.errors import IdentityErrorCode
 from citycode.errors import Conflict, DomainError, NotFound
 
 from . import credentials, idnumbers, permissions, realname
@@ -65,13 +66,14 @@ def citizen_register(
 
     verdict = realname.get_verifier().verify(name=name, resident_id=resident)
     if not verdict.ok:
-        raise DomainError("real_name_mismatch", _("The name and ID number could not be verified together."))
+        raise DomainError(IdentityErrorCode.REAL_NAME_MISMATCH,
+                          _("The name and ID number could not be verified together."))
 
     id_hash = idnumbers.keyed_hash(resident.number)
     if Citizen.objects.filter(id_hash=id_hash).exists():
-        raise Conflict("already_registered", _("This ID number cannot be registered again."))
+        raise Conflict(IdentityErrorCode.ALREADY_REGISTERED, _("This ID number cannot be registered again."))
     if Citizen.objects.filter(username__iexact=username).exists() or Citizen.objects.filter(phone=phone).exists():
-        raise Conflict("account_taken", _("This user name or phone number is already in use."))
+        raise Conflict(IdentityErrorCode.ACCOUNT_TAKEN, _("This user name or phone number is already in use."))
 
     citizen = Citizen(
         username=username,
@@ -93,8 +95,10 @@ def citizen_register(
     except IntegrityError:
         # Two registrations racing: the unique index decides, and the loser gets the same 409 as any duplicate.
         if Citizen.objects.filter(id_hash=id_hash).exists():
-            raise Conflict("already_registered", _("This ID number cannot be registered again.")) from None
-        raise Conflict("account_taken", _("This user name or phone number is already in use.")) from None
+            raise Conflict(IdentityErrorCode.ALREADY_REGISTERED,
+                           _("This ID number cannot be registered again.")) from None
+        raise Conflict(IdentityErrorCode.ACCOUNT_TAKEN,
+                       _("This user name or phone number is already in use.")) from None
     return citizen
 
 
@@ -216,10 +220,9 @@ def auth_token_refresh(*, refresh: str, user_agent: str = "") -> IssuedTokens:
                                 refresh_expires_at=session.refresh_expires_at)
     if outcome == "reused":
         logger.warning("refresh token reused: sign-in %s revoked", revoked_id)
-        raise DomainError("refresh_token_reused",
-                          _("This refresh token was already used; the sign-in has been ended. Sign in again."),
-                          status_code=401)
-    raise DomainError("invalid_refresh_token", _("Invalid or expired refresh token."), status_code=401)
+        raise DomainError(IdentityErrorCode.REFRESH_TOKEN_REUSED,
+                          _("This refresh token was already used; the sign-in has been ended. Sign in again."))
+    raise DomainError(IdentityErrorCode.INVALID_REFRESH_TOKEN, _("Invalid or expired refresh token."))
 
 
 def auth_token_revoke(*, token: AuthToken) -> None:
@@ -233,7 +236,7 @@ def auth_session_revoke(*, citizen: Citizen, session_id: int) -> None:
     """A citizen ends one of their own sign-ins; another citizen's id is as unknown as a missing one."""
     session = AuthToken.objects.filter(pk=session_id, user=citizen, revoked_at__isnull=True).first()
     if session is None:
-        raise NotFound("session_not_found", _("No such sign-in."))
+        raise NotFound(IdentityErrorCode.SESSION_NOT_FOUND, _("No such sign-in."))
     auth_token_revoke(token=session)
 
 

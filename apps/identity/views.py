@@ -59,5 +59,5 @@ def home(request):
     return render(
         request,
         "identity/home.html",
-        {"memberships": selectors.memberships_for(user=request.user)},
+        {"memberships": selectors.membership_list(user=request.user)},
     )

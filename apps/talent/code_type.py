@@ -55,7 +55,7 @@ class TalentCodeType(CodeType):
     export_covers = ("talent.TalentCertification.citizen",)
 
     def claims_for(self, citizen: Any) -> dict[str, Any] | None:
-        certification = selectors.certification_in_force(citizen=citizen)
+        certification = selectors.certification_in_force_get(citizen=citizen)
         if certification is None:
             return None
         # Holding a talent code is itself the offline proof; the level and validity would be the same on every
@@ -66,7 +66,7 @@ class TalentCodeType(CodeType):
     def provide(self, *, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:
         if CERTIFICATION not in categories:
             return {}
-        certification = selectors.certification_in_force(citizen=citizen)
+        certification = selectors.certification_in_force_get(citizen=citizen)
         if certification is None:
             return {CERTIFICATION: {"certified": False}}
         return {
@@ -90,7 +90,7 @@ class TalentCodeType(CodeType):
                     "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
                     "created_at": c.created_at.isoformat(),
                 }
-                for c in selectors.certifications_for(citizen=citizen)
+                for c in selectors.certification_list(citizen=citizen)
             ],
             "in_force": self.claims_for(citizen) is not None,
         }

@@ -14,7 +14,7 @@ def seed(*, stdout) -> None:
     alice = get_user_model().objects.filter(username="alice").first()
     if alice is None:
         return
-    if selectors.certification_in_force(citizen=alice) is None:
+    if selectors.certification_in_force_get(citizen=alice) is None:
         services.certification_issue(
             citizen=alice,
             level="B",

@@ -7,7 +7,7 @@ from django.utils import timezone
 from .models import TalentCertification
 
 
-def certification_in_force(*, citizen, today: dt.date | None = None) -> TalentCertification | None:
+def certification_in_force_get(*, citizen, today: dt.date | None = None) -> TalentCertification | None:
     """The citizen's unrevoked certification that is still valid today, if any."""
     today = today or timezone.localdate()
     return (
@@ -17,5 +17,5 @@ def certification_in_force(*, citizen, today: dt.date | None = None) -> TalentCe
     )
 
 
-def certifications_for(*, citizen):
+def certification_list(*, citizen):
     return TalentCertification.objects.filter(citizen=citizen).order_by("-created_at")

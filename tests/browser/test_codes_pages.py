@@ -43,12 +43,12 @@ def test_alices_page_draws_her_codes_as_qr_codes_that_verify(page, demo_city):
     assert page.locator("[data-testid=code-countdown]").first.inner_text().strip()
     # And the QR drawn in the browser decodes to a token that verifies as alice's city code
     token = decode_element(page.locator("[data-code-type=city] canvas"))
-    verified = selectors.verify_live(token=token, expected_type="city")
-    assert selectors.citizen_for_token(verified=verified) == alice
-    talent = selectors.verify_live(token=decode_element(page.locator("[data-code-type=talent] canvas")),
+    verified = selectors.verified_token_get(token=token, expected_type="city")
+    assert selectors.token_subject_get(verified=verified) == alice
+    talent = selectors.verified_token_get(token=decode_element(page.locator("[data-code-type=talent] canvas")),
                                    expected_type="talent")
     # The talent level stays out of the token (issue 7, finding 4): a verifier reads it through the gate
-    assert talent.claims == {} and selectors.citizen_for_token(verified=talent) == alice
+    assert talent.claims == {} and selectors.token_subject_get(verified=talent) == alice
     page.screenshot(path="/tmp/my_codes.png")
 
 
@@ -65,8 +65,8 @@ def test_the_code_rotates_before_it_expires(page, demo_city):
     page.wait_for_selector("[data-code-type=city][data-drawn='2']")
     assert city.locator("[data-testid=code-stale]").is_hidden()
     token = decode_element(city.locator("canvas"))
-    verified = selectors.verify_live(token=token, expected_type="city")
-    assert selectors.citizen_for_token(verified=verified) == demo_city
+    verified = selectors.verified_token_get(token=token, expected_type="city")
+    assert selectors.token_subject_get(verified=verified) == demo_city
 
 
 def test_the_verifier_sees_the_allowed_fields_for_venue_entry_and_a_refusal_otherwise(page, demo_city):

@@ -82,8 +82,8 @@ class CodeTypeContract:
         # Given a token issued to the holder
         issued = self.issue(code_type, holder)
         # And the trust list as a device receives it (JSON), with the status lists
-        trust_list = tokens.TrustList.from_json(json.loads(json.dumps(selectors.trust_list_payload())))
-        status_lists = selectors.live_status_lists()
+        trust_list = tokens.TrustList.from_json(json.loads(json.dumps(selectors.trust_list_payload_get())))
+        status_lists = selectors.live_status_lists_get()
         # When it is verified with nothing but those and a clock
         verified = tokens.verify(issued.token, trust_list=trust_list, status_lists=status_lists,
                                  now=timezone.now(), expected_type=code_type.key)
@@ -92,14 +92,14 @@ class CodeTypeContract:
         assert verified.sub == issued.sub
         assert verified.claims == {name: value for name, value in (code_type.claims_for(holder) or {}).items()
                                    if name in code_type.offline_claims}
-        assert selectors.citizen_for_token(verified=verified) == holder
+        assert selectors.token_subject_get(verified=verified) == holder
         # And it expires within the code type's lifetime
         assert verified.expires_at - verified.issued_at <= code_type.lifetime
 
     def test_the_token_is_refused_as_another_type(self, code_type, holder):
         issued = self.issue(code_type, holder)
         with pytest.raises(tokens.VerificationFailed) as refused:
-            selectors.verify_live(token=issued.token, expected_type=f"not-{code_type.key}")
+            selectors.verified_token_get(token=issued.token, expected_type=f"not-{code_type.key}")
         assert refused.value.reason == "wrong_type"
 
     def test_the_token_is_short_enough_for_a_quick_scan(self, code_type, holder):
@@ -136,20 +136,20 @@ class CodeTypeContract:
         assert code_type.provide(citizen=holder, categories=()) == {}
 
     def test_provided_categories_are_in_the_consent_catalogue(self, code_type):
-        known = set(consent_selectors.categories_list().values_list("code", flat=True))
+        known = set(consent_selectors.category_list().values_list("code", flat=True))
         assert set(code_type.provides) <= known
         assert {c.code for c in code_type.categories} <= known
 
     def test_declared_purposes_are_synced_into_the_consent_catalogue(self, code_type):
         for purpose in code_type.purposes:
-            stored = consent_selectors.purpose_by_code(code=purpose.code)
+            stored = consent_selectors.purpose_get(code=purpose.code)
             assert stored is not None, purpose.code
             assert set(stored.categories.values_list("code", flat=True)) == set(purpose.categories)
             assert stored.legal_basis == purpose.legal_basis
 
     def test_present_is_limited_to_the_allowed_categories(self, code_type, holder):
         issued = self.issue(code_type, holder)
-        verified = selectors.verify_live(token=issued.token)
+        verified = selectors.verified_token_get(token=issued.token)
         allowed = tuple(sorted(code_type.provides))[:1]
         assert set(code_type.present(verified=verified, citizen=holder, categories=allowed)) == set(allowed)
         assert code_type.present(verified=verified, citizen=holder, categories=()) == {}

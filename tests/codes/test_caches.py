@@ -38,13 +38,13 @@ def test_a_revocation_made_in_another_process_is_seen_within_the_bound(make_citi
     monkeypatch.setattr(caches, "shared", lambda: shared)
     issued = services.token_issue(citizen=make_citizen(), code_type="city", lifetime=dt.timedelta(minutes=5),
                                   with_status=True)
-    selectors.verify_live(token=issued.token)
+    selectors.verified_token_get(token=issued.token)
     # When another process revokes it
     _revoke_as_another_process(issued)
     # Then once this process's layer has aged out (PROCESS_SECONDS, the stated bound), the token is refused
     _later(monkeypatch, caches.PROCESS_SECONDS + 0.01)
     with pytest.raises(VerificationFailed) as failure:
-        selectors.verify_live(token=issued.token)
+        selectors.verified_token_get(token=issued.token)
     assert failure.value.reason == "revoked"
 
 
@@ -52,10 +52,10 @@ def test_a_revocation_made_in_another_process_is_seen_within_the_bound(make_citi
 def test_a_revocation_in_this_process_is_seen_at_once(make_citizen):
     issued = services.token_issue(citizen=make_citizen(), code_type="city", lifetime=dt.timedelta(minutes=5),
                                   with_status=True)
-    selectors.verify_live(token=issued.token)
+    selectors.verified_token_get(token=issued.token)
     services.status_set(code_type="city", index=issued.status_index)
     with pytest.raises(VerificationFailed):
-        selectors.verify_live(token=issued.token)
+        selectors.verified_token_get(token=issued.token)
 
 
 def _imports(path: Path) -> set[str]:

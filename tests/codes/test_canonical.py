@@ -32,7 +32,7 @@ def _cc1(cose: bytes) -> str:
 
 def _refusal(token: str) -> VerificationFailed:
     with pytest.raises(VerificationFailed) as failure:
-        tokens.verify(token, trust_list=selectors.live_trust_list(), status_lists=selectors.live_status_lists(),
+        tokens.verify(token, trust_list=selectors.live_trust_list_get(), status_lists=selectors.live_status_lists_get(),
                       now=time.time())
     return failure.value
 
@@ -101,7 +101,7 @@ RE_ENCODINGS = [
 def test_each_re_encoding_of_a_real_code_is_refused_with_a_typed_reason(request, re_encode, source, detail):
     # Given a real code that verifies
     token = request.getfixturevalue(source)
-    tokens.verify(token, trust_list=selectors.live_trust_list(), status_lists=None, now=time.time())
+    tokens.verify(token, trust_list=selectors.live_trust_list_get(), status_lists=None, now=time.time())
     # When it is spelled another way (the same claims and the same valid signature underneath)
     other = re_encode(token)
     assert other != token
@@ -133,7 +133,7 @@ def test_the_scan_refuses_every_re_encoding(make_org, make_citizen, re_encode, d
 
 def test_the_canonical_form_still_verifies(city, compressed):
     for token in (city, compressed):
-        assert tokens.verify(token, trust_list=selectors.live_trust_list(), status_lists=None, now=time.time())
+        assert tokens.verify(token, trust_list=selectors.live_trust_list_get(), status_lists=None, now=time.time())
 
 
 def test_an_ecdsa_signature_is_always_issued_low_s(make_citizen):
@@ -143,7 +143,7 @@ def test_an_ecdsa_signature_is_always_issued_low_s(make_citizen):
         token = services.token_issue(citizen=citizen, code_type="city", lifetime=FIVE_MINUTES).token
         # Then every one is low-S, and verifies
         assert int.from_bytes(_parts(token)[3][32:], "big") <= P256_N // 2
-        selectors.verify_live(token=token)
+        selectors.verified_token_get(token=token)
 
 
 def test_every_token_carries_a_unique_id(make_citizen):
@@ -155,14 +155,14 @@ def test_every_token_carries_a_unique_id(make_citizen):
     ctis = [tokens.token_fields(item.token)[7] for item in issued]
     assert all(isinstance(cti, bytes) and len(cti) == tokens.CTI_BYTES for cti in ctis)
     assert len(set(ctis)) == len(ctis)
-    assert selectors.verify_live(token=issued[0].token).cti == issued[0].cti
+    assert selectors.verified_token_get(token=issued[0].token).cti == issued[0].cti
 
 
 # -- finding 14: a malformed trusted key is a typed refusal, never ValueError/OSError ---------------------
 
 
 def _key_entry(signer, **changes):
-    jwk = selectors.jwks()["keys"]
+    jwk = selectors.jwks_get()["keys"]
     (own,) = [key for key in jwk if key["kid"] == signer.kid]
     entry = {"iss": "CC", "kid": signer.kid, "alg": signer.alg,
              "jwk": {name: own[name] for name in ("kty", "crv", "x", "y")}, "nbf": 0}
@@ -187,7 +187,7 @@ def test_a_trusted_key_without_expiry_gives_a_typed_refusal_for_a_far_future_tok
 @pytest.mark.parametrize("broken", [{"not_after": None}, {"not_before": "yesterday"}, {"public_key": "nope"}])
 def test_a_malformed_trusted_key_entry_gives_a_typed_refusal(city, broken):
     # Given a trust list whose only key is malformed after parsing (a device's own bug, a hand-made list)
-    (key,) = [item for item in selectors.live_trust_list().keys if item.issuer == "CC"]
+    (key,) = [item for item in selectors.live_trust_list_get().keys if item.issuer == "CC"]
     damaged = tokens.TrustedKey(issuer=key.issuer, kid=key.kid, alg=key.alg, jwk=key.jwk,
                                 not_before=key.not_before, not_after=key.not_after)
     for name, value in broken.items():

@@ -84,9 +84,9 @@ def test_rotation_keeps_retiring_tokens_valid_until_expiry_then_retired_keys_fai
     published = {jwk["kid"] for jwk in api.get("/.well-known/jwks.json").json()["keys"]}
     assert published == {old.kid, new.kid}
     # And the old token still verifies until it expires
-    assert selectors.verify_live(token=old.token).kid == old.kid
+    assert selectors.verified_token_get(token=old.token).kid == old.kid
     with pytest.raises(VerificationFailed) as failure:
-        selectors.verify_live(token=old.token, now=old.expires_at)
+        selectors.verified_token_get(token=old.token, now=old.expires_at)
     assert failure.value.reason == "expired"
 
     # When the retiring key passes its validity and rotation runs again
@@ -97,9 +97,9 @@ def test_rotation_keeps_retiring_tokens_valid_until_expiry_then_retired_keys_fai
     assert row.status == IssuerKey.Status.RETIRED and bytes(row.private_key_encrypted) == b""
     assert old.kid not in {jwk["kid"] for jwk in api.get("/.well-known/jwks.json").json()["keys"]}
     with pytest.raises(VerificationFailed) as failure:
-        selectors.verify_live(token=old.token, now=old.issued_at)
+        selectors.verified_token_get(token=old.token, now=old.issued_at)
     assert failure.value.reason == "unknown_kid"
-    assert selectors.verify_live(token=new.token).kid == new.kid  # created later, so still valid
+    assert selectors.verified_token_get(token=new.token).kid == new.kid  # created later, so still valid
 
 
 def test_rotation_is_idempotent_and_due_by_date():

@@ -32,8 +32,8 @@ def test_a_certified_citizen_holds_the_city_and_the_talent_code(citizen_api):
     codes = response.json()["codes"]
     assert [c["type"] for c in codes] == ["city", "talent"]
     for code in codes:
-        verified = selectors.verify_live(token=code["token"], expected_type=code["type"])
-        assert selectors.citizen_for_token(verified=verified) == citizen_api.citizen
+        verified = selectors.verified_token_get(token=code["token"], expected_type=code["type"])
+        assert selectors.token_subject_get(verified=verified) == citizen_api.citizen
         assert code["labels"]["zh-hans"] and code["labels"]["en"]
         assert code["issued_at"] < code["refresh_after"] < code["expires_at"]
         # No live token in any URL (they end up in access logs)
@@ -69,7 +69,7 @@ def test_one_code_type_returns_a_fresh_token(citizen_api):
     assert first.status_code == 200
     body = first.json()
     assert body["type"] == "city"
-    verified = selectors.verify_live(token=body["token"], expected_type="city")
+    verified = selectors.verified_token_get(token=body["token"], expected_type="city")
     # And its life is at most five minutes
     assert verified.expires_at - verified.issued_at <= dt.timedelta(minutes=5)
 
@@ -114,7 +114,7 @@ def test_the_qr_images_encode_the_token_and_are_private(citizen_api):
 def test_without_a_token_the_qr_is_of_a_fresh_one(citizen_api):
     png = citizen_api.get("/api/v1/me/codes/city/qr.png")
     token = _decode(png.content)
-    assert selectors.verify_live(token=token, expected_type="city")
+    assert selectors.verified_token_get(token=token, expected_type="city")
 
 
 def test_a_token_in_a_qr_url_is_refused(citizen_api):

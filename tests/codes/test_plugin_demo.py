@@ -39,7 +39,7 @@ def test_seeding_gives_the_library_a_key_that_scans_alice_for_venue_entry_only(s
     assert refused.json()["error"]["code"] == "not_disclosed"
     # And both are in alice's access log
     alice = Citizen.objects.get(username="alice")
-    assert [row.outcome for row in consent_selectors.access_log_for(citizen=alice)][:2] == ["denied", "allowed"]
+    assert [row.outcome for row in consent_selectors.access_log_list(citizen=alice)][:2] == ["denied", "allowed"]
 
 
 def test_a_lost_key_file_gets_a_new_key_and_the_old_one_stops_working(settings, tmp_path):

@@ -45,7 +45,7 @@ def city_token(citizen, **kwargs) -> str:
 
 
 def log_rows(citizen):
-    return list(consent_selectors.access_log_for(citizen=citizen))
+    return list(consent_selectors.access_log_list(citizen=citizen))
 
 
 def scan(api, token, purpose="venue.entry"):
@@ -202,14 +202,14 @@ def _token_for(reason: str, citizen, old_key) -> str:
 
 @pytest.mark.parametrize("reason", ["bad_prefix", "bad_encoding", "unknown_kid", "bad_signature", "expired",
                                     "not_yet_valid", "revoked", "unknown_code_type", "unknown_subject"])
-def test_a_refused_token_is_a_400_with_its_reason_and_discloses_nothing(venue, alice, old_key, reason):
+def test_a_refused_token_is_a_4xx_with_its_reason_and_discloses_nothing(venue, alice, old_key, reason):
     # Given alice consented, so only the token can be at fault
     consent_services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
     token = _token_for(reason, alice, old_key)
     # When the gate scans the bad token
     response = scan(venue, token)
-    # Then the reason comes back as the error code, with no data
-    assert response.status_code == 400, response.json()
+    # Then the reason comes back as the error code, with no data; a type the city does not know is its one 404
+    assert response.status_code == (404 if reason == "unknown_code_type" else 400), response.json()
     assert response.json()["error"]["code"] == reason
     assert "data" not in response.json()
     # And the message is the reason's sentence in the response's language, not the code again

@@ -69,7 +69,7 @@ def test_a_pasted_code_shows_the_allowed_fields_and_is_logged_as_the_staff_membe
     assert 'data-category="identity.adult"' in html
     assert alice.id_masked not in html and alice.phone not in html
     # And alice's access log names the librarian
-    [row] = consent_selectors.access_log_for(citizen=alice)
+    [row] = consent_selectors.access_log_list(citizen=alice)
     assert row.outcome == "allowed" and row.actor_label.startswith("librarian")
 
 
@@ -81,7 +81,7 @@ def test_another_purpose_is_refused_with_the_reason(librarian, alice):
     # The staff member sees one generic refusal; the precise reason is in alice's access log
     assert 'data-reason="not_disclosed"' in html and 'data-testid="scan-result"' not in html
     assert "no_grant" not in html and "李爱丽" not in html
-    assert consent_selectors.access_log_for(citizen=alice).first().reason == "no_grant"
+    assert consent_selectors.access_log_list(citizen=alice).first().reason == "no_grant"
 
 
 def test_a_photo_of_the_code_is_read_on_the_server(librarian, alice):
@@ -126,7 +126,7 @@ def test_the_staff_member_cannot_act_for_another_organization(librarian, alice, 
     response = librarian.post("/verify/", {"organization": "other-venue", "purpose": "venue.entry",
                                            "token": city_token(alice)})
     assert response.status_code == 400
-    assert consent_selectors.access_log_for(citizen=alice).count() == 0
+    assert consent_selectors.access_log_list(citizen=alice).count() == 0
 
 
 def test_a_citizen_without_an_organization_may_not_verify(make_citizen):
@@ -159,7 +159,7 @@ def test_an_allowed_scan_reads_as_words_in_chinese(librarian, alice):
     assert "已准许：场馆入场" in html
     assert "法律依据：本人同意 · 码：城市码" in html
     with translation.override("zh-hans"):
-        labels = consent_selectors.category_labels()
+        labels = consent_selectors.category_labels_get()
     assert f"<dt>{labels['identity.name']}</dt>" in html and f"<dt>{labels['identity.adult']}</dt>" in html
     assert "Allowed" not in html and "consent ·" not in html
 
@@ -170,7 +170,7 @@ def test_an_allowed_scan_reads_as_words_in_english(librarian, alice):
     assert "Allowed: Venue entry" in html
     assert "Legal basis: Consent · Code: City code" in html
     with translation.override("en"):
-        labels = consent_selectors.category_labels()
+        labels = consent_selectors.category_labels_get()
     assert f"<dt>{labels['identity.adult']}</dt>" in html
     # And the purpose choices are labels without their codes
     assert ">Venue entry</option>" in html

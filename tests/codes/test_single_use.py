@@ -49,7 +49,7 @@ def _scan(api, token, purpose):
 
 
 def _log(citizen):
-    return list(consent_selectors.access_log_for(citizen=citizen))
+    return list(consent_selectors.access_log_list(citizen=citizen))
 
 
 @pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_other_purposes_stay_repeatable_and_are_logged_each_time(setting):
 def test_a_denied_scan_does_not_use_the_token_up(setting):
     # Given alice withdrew her boarding consent, so the gate denies (and logs) the scan
     bus, alice = _client(setting["bus"]), setting["alice"]
-    consent = consent_selectors.consents_for(citizen=alice).get(purpose__code="transit.boarding")
+    consent = consent_selectors.consent_list(citizen=alice).get(purpose__code="transit.boarding")
     consent_services.consent_withdraw(consent=consent)
     token = _token(alice)
     denied = _scan(bus, token, "transit.boarding")

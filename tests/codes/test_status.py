@@ -29,16 +29,16 @@ def test_revoking_flips_one_bit_and_reinstating_clears_it(make_citizen):
     services.status_set(code_type="city", index=alice.status_index, revoked=True)
     # Then only that token fails
     with pytest.raises(VerificationFailed) as failure:
-        selectors.verify_live(token=alice.token)
+        selectors.verified_token_get(token=alice.token)
     assert failure.value.reason == "revoked"
-    assert selectors.verify_live(token=bob.token).sub == bob.sub
+    assert selectors.verified_token_get(token=bob.token).sub == bob.sub
     row = StatusList.objects.get(code_type="city")
     assert row.version == 1
     assert bytes(row.bits)[alice.status_index // 8] == 1 << (alice.status_index % 8)
     # When reinstated
     services.token_revoke(code_type="city", citizen=alice_citizen, revoked=False)
     # Then the token verifies again
-    assert selectors.verify_live(token=alice.token).sub == alice.sub
+    assert selectors.verified_token_get(token=alice.token).sub == alice.sub
     # Setting a bit to what it already is changes nothing
     services.status_set(code_type="city", index=bob.status_index, revoked=False)
     assert StatusList.objects.get(code_type="city").version == 2
@@ -61,9 +61,9 @@ def test_each_document_gets_a_fresh_index_and_revoking_a_citizen_revokes_all_of_
     # Then both of hers fail and the other still verifies
     for issued in (first, second):
         with pytest.raises(VerificationFailed) as failure:
-            selectors.verify_live(token=issued.token)
+            selectors.verified_token_get(token=issued.token)
         assert failure.value.reason == "revoked"
-    assert selectors.verify_live(token=other.token).code_type == "city"
+    assert selectors.verified_token_get(token=other.token).code_type == "city"
 
 
 @pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_rotating_codes_carry_no_status_index(make_citizen):
     # Then the token has no index claim at all, and it verifies even where status lists are required
     assert issued.status_index is None
     assert tokens.CLAIM_STATUS not in tokens.token_fields(issued.token)
-    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload())
+    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload_get())
     assert tokens.verify(issued.token, trust_list=trust_list, status_lists=None, now=None,
                          require_status=True).status_index is None
 
@@ -84,9 +84,9 @@ def test_status_lists_are_per_code_type(make_citizen):
     city = _document(citizen, "city")
     talent = _document(citizen, "talent")
     services.token_revoke(code_type="talent", citizen=citizen)
-    assert selectors.verify_live(token=city.token).code_type == "city"
+    assert selectors.verified_token_get(token=city.token).code_type == "city"
     with pytest.raises(VerificationFailed):
-        selectors.verify_live(token=talent.token)
+        selectors.verified_token_get(token=talent.token)
 
 
 @pytest.mark.django_db
@@ -106,7 +106,7 @@ def test_status_list_endpoint(api, make_citizen):
     payload = trust.verify_document(document, jwk=jwk, typ=trust.STATUS_LIST_TYP)
     assert payload["id"] == "city" and payload["iss"] == "CC" and payload["size"] >= issued.status_index + 1
     reader_lists = tokens.StatusLists.from_json([payload])
-    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload())
+    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload_get())
     with pytest.raises(VerificationFailed) as failure:
         tokens.verify(issued.token, trust_list=trust_list, status_lists=reader_lists, now=None)
     assert failure.value.reason == "revoked"
@@ -158,9 +158,9 @@ def test_the_first_token_of_a_new_code_type_verifies_after_the_status_cache_was_
     citizen = make_citizen()
     talent = codes_services.token_issue(citizen=citizen, code_type="talent", lifetime=dt.timedelta(minutes=5),
                                         with_status=True)
-    codes_selectors.verify_live(token=talent.token)
+    codes_selectors.verified_token_get(token=talent.token)
     # When the first "city" document ever is issued
     city = codes_services.token_issue(citizen=citizen, code_type="city", lifetime=dt.timedelta(minutes=5),
                                       with_status=True)
     # Then it verifies at once (the new status list is not mistaken for a missing one)
-    assert codes_selectors.verify_live(token=city.token).code_type == "city"
+    assert codes_selectors.verified_token_get(token=city.token).code_type == "city"

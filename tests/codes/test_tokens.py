@@ -28,12 +28,12 @@ def test_city_code_fits_200_characters_and_is_pure_base45(make_citizen):
     assert issued.token.startswith(tokens.PREFIX_RAW)
     assert set(issued.token) <= set(B45_ALPHABET)
     # And it verifies against the live trust list
-    verified = selectors.verify_live(token=issued.token, expected_type=CITY)
+    verified = selectors.verified_token_get(token=issued.token, expected_type=CITY)
     assert verified.sub == issued.sub
     assert verified.code_type == CITY
     assert verified.status_index is issued.status_index is None
     assert verified.claims == {}
-    assert selectors.citizen_for_token(verified=verified) == citizen
+    assert selectors.token_subject_get(verified=verified) == citizen
 
 
 def test_claims_layout_and_pseudonym(make_citizen):
@@ -66,7 +66,7 @@ def test_rotation_gives_a_fresh_handle_and_id_that_resolve_to_the_same_citizen(m
     # Then the handle and the id are new, and the city still resolves both to the citizen
     assert first.sub != second.sub and first.cti != second.cti
     for issued in (first, second):
-        assert selectors.citizen_for_token(verified=selectors.verify_live(token=issued.token)) == citizen
+        assert selectors.token_subject_get(verified=selectors.verified_token_get(token=issued.token)) == citizen
 
 
 # The Base45 cross-check with the base45 package is a deterministic property test: test_base45_properties.py.
@@ -81,7 +81,7 @@ def test_zlib_is_used_only_when_it_shrinks(make_citizen):
     assert issued.token.startswith(tokens.PREFIX_ZLIB)
     raw = zlib.decompress(tokens.b45decode(issued.token[4:]))
     assert len(issued.token) < 4 + len(tokens.b45encode(raw))
-    assert selectors.verify_live(token=issued.token).claims == {"n": "A" * 120}
+    assert selectors.verified_token_get(token=issued.token).claims == {"n": "A" * 120}
 
 
 def test_exp_never_exceeds_the_signing_key_validity(make_citizen):
@@ -100,8 +100,8 @@ def test_eddsa_keys_issue_and_verify(make_citizen):
     services.issuer_keys_rotate(force=True)
     issued = services.token_issue(citizen=make_citizen(), code_type=CITY, lifetime=FIVE_MINUTES)
     # Then the token verifies and the JWKS publishes an OKP key
-    assert selectors.verify_live(token=issued.token).kid == issued.kid
-    assert [key["kty"] for key in selectors.jwks()["keys"] if key["kid"] == issued.kid] == ["OKP"]
+    assert selectors.verified_token_get(token=issued.token).kid == issued.kid
+    assert [key["kty"] for key in selectors.jwks_get()["keys"] if key["kid"] == issued.kid] == ["OKP"]
     assert len(issued.token) <= 200
 
 
@@ -123,8 +123,8 @@ def test_bad_input_is_refused(make_citizen):
 def test_pure_verify_needs_no_database(make_citizen, django_assert_num_queries):
     # Given a token and the trust list and status lists as JSON a reader would download
     issued = services.token_issue(citizen=make_citizen(), code_type=CITY, lifetime=FIVE_MINUTES)
-    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload())
-    status_lists = selectors.live_status_lists()
+    trust_list = tokens.TrustList.from_json(selectors.trust_list_payload_get())
+    status_lists = selectors.live_status_lists_get()
     # When verified with the pure function
     with django_assert_num_queries(0):
         verified = tokens.verify(issued.token, trust_list=trust_list, status_lists=status_lists, now=time.time())
@@ -132,7 +132,7 @@ def test_pure_verify_needs_no_database(make_citizen, django_assert_num_queries):
     assert verified.sub == issued.sub
     with pytest.raises(VerificationFailed):
         tokens.verify(issued.token, trust_list=tokens.TrustList(), status_lists=None, now=None)
-    assert issued.kid in {keys.kid_for(key) for key in selectors.jwks()["keys"]}
+    assert issued.kid in {keys.kid_for(key) for key in selectors.jwks_get()["keys"]}
 
 
 def test_issued_cose_bytes_are_exactly_what_pycose_builds():

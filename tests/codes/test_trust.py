@@ -46,7 +46,7 @@ class PeerCity:
 
 def _reason(token):
     with pytest.raises(VerificationFailed) as failure:
-        selectors.verify_live(token=token)
+        selectors.verified_token_get(token=token)
     return failure.value.reason
 
 
@@ -62,10 +62,10 @@ def test_peer_token_fails_before_import_and_verifies_after(tmp_path):
     # (=value: a base64url thumbprint may start with "-", which argparse would read as an option)
     call_command("import_trust_list", str(path), f"--pin-thumbprint={peer.thumbprint}")
     # Then the peer's token verifies here, offline-style, and carries the peer's issuer
-    verified = selectors.verify_live(token=token)
+    verified = selectors.verified_token_get(token=token)
     assert verified.issuer == "SZ" and verified.sub == "peer-subject"
     # And our published trust list now includes the peer's key
-    kids = {(entry["iss"], entry["kid"]) for entry in selectors.trust_list_payload()["keys"]}
+    kids = {(entry["iss"], entry["kid"]) for entry in selectors.trust_list_payload_get()["keys"]}
     assert ("SZ", peer.signer.kid) in kids
 
 
@@ -76,7 +76,7 @@ def test_import_with_pinned_jwk_and_wrapper_file(tmp_path):
     path.write_text(json.dumps({"trust_list": peer.trust_list()}))
     pin.write_text(json.dumps(peer.jwk))
     call_command("import_trust_list", str(path), "--pin-jwk", str(pin))
-    assert selectors.verify_live(token=peer.issue()).issuer == "GZ"
+    assert selectors.verified_token_get(token=peer.issue()).issuer == "GZ"
     # And the pinned JWK given on the command line works too
     services.trust_list_import(document=peer.trust_list(), pin_jwk=peer.jwk)
     assert PeerKey.objects.filter(issuer="GZ").count() == 1
@@ -118,22 +118,22 @@ def test_recognition_is_not_transitive_and_reimport_replaces():
     assert set(PeerKey.objects.values_list("issuer", flat=True)) == {"SZ"}
     assert _reason(third.issue()) == "unknown_kid"
     token = peer.issue()
-    assert selectors.verify_live(token=token).issuer == "SZ"
+    assert selectors.verified_token_get(token=token).issuer == "SZ"
     # When the peer rotates to a new key and its new list is imported (pinned by the new key)
     rotated = PeerCity(issuer="SZ")
     services.trust_list_import(document=rotated.trust_list(), pin_jwk=rotated.jwk)
     # Then the dropped key no longer verifies
     assert _reason(token) == "unknown_kid"
-    assert selectors.verify_live(token=rotated.issue()).issuer == "SZ"
+    assert selectors.verified_token_get(token=rotated.issue()).issuer == "SZ"
 
 
 def test_own_list_cannot_be_imported_as_a_peer():
     signer = services.issuer_key_active()
-    document, _etag = selectors.trust_list_document()
+    document, _etag = selectors.trust_list_document_get()
     with pytest.raises(DomainError) as error:
-        services.trust_list_import(document=document, pin_jwk=selectors.jwks()["keys"][0])
+        services.trust_list_import(document=document, pin_jwk=selectors.jwks_get()["keys"][0])
     assert error.value.code == "trust_list_is_ours"
-    assert signer.kid == selectors.jwks()["keys"][0]["kid"]
+    assert signer.kid == selectors.jwks_get()["keys"][0]["kid"]
 
 
 def test_trust_list_endpoint_is_signed_by_the_published_key(api, make_citizen):

@@ -28,8 +28,8 @@ def issued(make_citizen):
 
 def _reason(token, *, now=None, expected_type=None, trust_list=None, status_lists=None):
     with pytest.raises(VerificationFailed) as failure:
-        tokens.verify(token, trust_list=trust_list or selectors.live_trust_list(),
-                      status_lists=status_lists or selectors.live_status_lists(), now=now or time.time(),
+        tokens.verify(token, trust_list=trust_list or selectors.live_trust_list_get(),
+                      status_lists=status_lists or selectors.live_status_lists_get(), now=now or time.time(),
                       expected_type=expected_type)
     return failure.value.reason
 
@@ -111,7 +111,7 @@ def test_bad_signature_from_a_key_that_reuses_a_trusted_kid(issued):
 
 def test_colliding_kids_are_all_tried(issued):
     # Given a trust list where another issuer key shares the city key's kid
-    city = selectors.live_trust_list()
+    city = selectors.live_trust_list_get()
     other = keys.public_jwk(keys.generate(tokens.ES256))
     crowded = tokens.TrustList(keys=[tokens.TrustedKey(issuer="CC", kid=issued.kid, alg=tokens.ES256, jwk=other),
                                      *city.keys])
@@ -125,13 +125,13 @@ def test_expired_and_not_yet_valid(issued):
     assert _reason(issued.token, now=issued.expires_at) == "expired"
     assert _reason(issued.token, now=issued.issued_at - dt.timedelta(minutes=5)) == "not_yet_valid"
     # A reader clock a little behind is tolerated
-    tokens.verify(issued.token, trust_list=selectors.live_trust_list(), status_lists=None,
+    tokens.verify(issued.token, trust_list=selectors.live_trust_list_get(), status_lists=None,
                   now=issued.issued_at - dt.timedelta(seconds=30))
 
 
 def test_wrong_type(issued):
     assert _reason(issued.token, expected_type="talent") == "wrong_type"
-    assert selectors.verify_live(token=issued.token, expected_type="city").code_type == "city"
+    assert selectors.verified_token_get(token=issued.token, expected_type="city").code_type == "city"
 
 
 def test_revoked(make_citizen):
@@ -139,10 +139,10 @@ def test_revoked(make_citizen):
     citizen = make_citizen()
     issued = services.token_issue(citizen=citizen, code_type="city", lifetime=FIVE_MINUTES, with_status=True)
     services.token_revoke(code_type="city", citizen=citizen)
-    # Then the offline verifier with the fresh status list refuses the token, and so does verify_live
+    # Then the offline verifier with the fresh status list refuses the token, and so does verified_token_get
     assert _reason(issued.token) == "revoked"
     with pytest.raises(VerificationFailed) as failure:
-        selectors.verify_live(token=issued.token)
+        selectors.verified_token_get(token=issued.token)
     assert failure.value.reason == "revoked"
 
 

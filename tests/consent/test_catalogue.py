@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from apps.consent import selectors, services
 from apps.consent.models import DataCategory, Purpose
-from citycode.errors import Conflict, DomainError
+from citycode.errors import Conflict, DomainError, Forbidden
 
 pytestmark = pytest.mark.django_db
 
@@ -13,12 +13,12 @@ pytestmark = pytest.mark.django_db
 def test_the_migration_seeds_the_taxonomy_and_the_first_purposes():
     sensitive = set(DataCategory.objects.filter(sensitive=True).values_list("code", flat=True))
     assert sensitive == {"health.colour", "health.records", "location.whereabouts", "medical.visits"}
-    bounds = {p.code: sorted(c.code for c in p.categories.all()) for p in selectors.purposes_list()}
+    bounds = {p.code: sorted(c.code for c in p.categories.all()) for p in selectors.purpose_list()}
     assert bounds["transit.boarding"] == ["identity.adult", "transit.account"]
     assert bounds["health.epidemic_control"] == ["health.colour", "identity.id_masked", "identity.name"]
     assert bounds["venue.entry"] == ["identity.adult", "identity.name"]
-    assert selectors.purpose_by_code(code="licence.traffic_check").legal_basis == "statutory"
-    assert selectors.purpose_by_code(code="health.epidemic_control").epidemic_control
+    assert selectors.purpose_get(code="licence.traffic_check").legal_basis == "statutory"
+    assert selectors.purpose_get(code="health.epidemic_control").epidemic_control
 
 
 def test_upserts_are_idempotent_and_a_change_needs_a_proposal(bureau_admin, second_admin):
@@ -33,9 +33,10 @@ def test_upserts_are_idempotent_and_a_change_needs_a_proposal(bureau_admin, seco
     purpose = services.purpose_upsert(**spec)
     assert services.purpose_upsert(**spec).text_version == purpose.text_version == 1
     # A narrower bound is a change: never applied directly
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Forbidden) as exc:
         services.purpose_upsert(**{**spec, "categories": ["talent.level"]})
-    assert exc.value.code == "proposal_required"
+    # (the two-person rule is the same 403 here as for a grant)
+    assert (exc.value.code, exc.value.status_code) == ("proposal_required", 403)
     # Proposed by one administrator and approved by another, the version moves on
     proposal = services.purpose_change_propose(**{**spec, "categories": ["talent.level"]}, proposed_by=bureau_admin)
     services.proposal_approve(proposal=proposal, approved_by=second_admin)

@@ -141,10 +141,10 @@ def test_access_log_names_who_acted_in_the_readers_language(alice_log):
 
 def test_actor_of_reads_every_form_of_the_first_chain_format_and_keeps_unknown_labels():
     from apps.consent.models import AccessLog
-    from apps.consent.selectors import actor_of
+    from apps.consent.selectors import access_log_actor_get
 
     def legacy(label):
-        return actor_of(row=AccessLog(actor_label=label, chain_format=1))
+        return access_log_actor_get(row=AccessLog(actor_label=label, chain_format=1))
 
     with translation.override("en"):
         assert legacy("organization city-library")["display"] == "the organization's own system"

@@ -181,7 +181,7 @@ def test_the_gate_and_the_model_agree_on_every_consent_state(alice, library, bur
     _grants, rows = gate_queries.decision_rows(organization_id=library.pk, purpose_code="venue.entry",
                                                citizen_id=alice.pk, now=now)
     from_sql = {cid: consent_state(status, cats, renewal)[0] for cid, status, cats, renewal in rows}
-    from_model = {c.pk: c.status_at(now) for c in selectors.consents_for(citizen=alice)}
+    from_model = {c.pk: c.status_at(now) for c in selectors.consent_list(citizen=alice)}
     # Then they agree on every one, and every state occurs
     assert from_sql == from_model and set(from_sql) == set(consents)
     assert set(from_model.values()) == {"active", "withdrawn", "expired", "needs_renewal"}

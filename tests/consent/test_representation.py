@@ -72,3 +72,13 @@ def test_a_stranger_cannot_consent_for_someone(alice, grandpa):
     with pytest.raises(Forbidden) as exc:
         services.consent_give(citizen=grandpa, purpose="venue.entry", categories=["identity.adult"], actor=alice)
     assert exc.value.code == "not_a_representative"
+
+
+def test_a_representation_naming_an_unknown_purpose_is_the_one_unknown_purpose_404(grandpa, alice):
+    # When a carer is named for a purpose the city does not know
+    with pytest.raises(DomainError) as exc:
+        services.representation_create(representative=alice, represented=grandpa, kind="carer",
+                                       purposes=["venue.entry", "no.such.purpose"], valid_until=later(days=30))
+    # Then it is the same unknown_purpose, with the same 404, as everywhere else; and nothing is written
+    assert (exc.value.code, exc.value.status_code) == ("unknown_purpose", 404)
+    assert not grandpa.representations_of.exists()

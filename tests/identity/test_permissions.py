@@ -98,7 +98,7 @@ def test_membership_is_unique_per_person_and_organization(staff, two_hospitals):
     a, _b = two_hospitals
     services.membership_set(user=staff, organization=a, role="staff")
     services.membership_set(user=staff, organization=a, role="admin")
-    assert list(selectors.memberships_for(user=staff).values_list("role", flat=True)) == ["admin"]
+    assert list(selectors.membership_list(user=staff).values_list("role", flat=True)) == ["admin"]
 
 
 def test_an_unknown_role_is_refused_and_writes_nothing(staff, two_hospitals):

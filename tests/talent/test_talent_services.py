@@ -25,7 +25,7 @@ def test_a_new_certification_supersedes_the_one_in_force(make_citizen):
     # Then only the new one is in force and the talent code shows level A
     first.refresh_from_db()
     assert first.revoked and first.revoked_at is not None
-    assert selectors.certification_in_force(citizen=citizen) == second
+    assert selectors.certification_in_force_get(citizen=citizen) == second
     assert registry.get("talent").claims_for(citizen)["lvl"] == "A"
 
 
@@ -45,7 +45,7 @@ def test_revoking_is_idempotent_and_ends_the_talent_code(make_citizen):
 def test_an_expired_certification_holds_no_code(make_citizen):
     citizen = make_citizen()
     services.certification_issue(citizen=citizen, level="B", issued_by="人才中心", valid_until=in_days(1))
-    assert selectors.certification_in_force(citizen=citizen, today=in_days(2)) is None
+    assert selectors.certification_in_force_get(citizen=citizen, today=in_days(2)) is None
 
 
 @pytest.mark.parametrize("level, valid_until, field", [("Z", 30, "level"), ("A", -1, "valid_until")])
@@ -56,4 +56,4 @@ def test_bad_input_is_refused_without_a_write(make_citizen, level, valid_until, 
                                      valid_until=in_days(valid_until))
     assert field in refused.value.message_dict
     assert refused.value.error_dict[field][0].code == {"level": "invalid_choice", "valid_until": "past"}[field]
-    assert not selectors.certifications_for(citizen=citizen).exists()
+    assert not selectors.certification_list(citizen=citizen).exists()

@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.codes.errors import CodesErrorCode
 from citycode.errors import NotFound
 
 from .. import selectors
@@ -43,7 +44,7 @@ class JwksApi(PublicDocumentApi):
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["codes"],
                    summary="This city's active and retiring token-signing public keys (RFC 7517 JWKS)")
     def get(self, request):
-        return _public(Response(selectors.jwks()), max_age=JWKS_MAX_AGE)
+        return _public(Response(selectors.jwks_get()), max_age=JWKS_MAX_AGE)
 
 
 class TrustListApi(PublicDocumentApi):
@@ -53,7 +54,7 @@ class TrustListApi(PublicDocumentApi):
                    304: OpenApiResponse(description="Not modified.")},
         tags=["codes"], summary="Signed trust list (mutual recognition)")
     def get(self, request):
-        document, etag = selectors.trust_list_document()
+        document, etag = selectors.trust_list_document_get()
         if _not_modified(request, etag):
             return _public(Response(status=304), max_age=TRUST_LIST_MAX_AGE, etag=etag)
         return _public(Response(document), max_age=TRUST_LIST_MAX_AGE, etag=etag)
@@ -67,9 +68,9 @@ class StatusListApi(PublicDocumentApi):
                    404: OpenApiResponse(description="No status list with this id.")},
         tags=["codes"], summary="Revocation status list of one code type")
     def get(self, request, list_id: str):
-        found = selectors.status_list_document(list_id=list_id)
+        found = selectors.status_list_document_get(list_id=list_id)
         if found is None:
-            raise NotFound("status_list_not_found", _("No status list with this id."))
+            raise NotFound(CodesErrorCode.STATUS_LIST_NOT_FOUND, _("No status list with this id."))
         document, etag = found
         if _not_modified(request, etag):
             return _public(Response(status=304), max_age=STATUS_LIST_MAX_AGE, etag=etag)

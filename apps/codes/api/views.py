@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.codes.errors import CodesErrorCode
 from apps.identity.permissions import IsApiClient, IsCitizen
 from citycode.errors import DomainError
 
@@ -91,7 +92,7 @@ class _MyFreshCodeQrApi(APIView):
     def get(self, request, code_type: str):
         if "token" in request.query_params:
             # A live token in a URL leaks into access logs; refuse it loudly so clients move to POST .../qr.
-            raise DomainError("token_in_url", str(_TOKEN_IN_URL))
+            raise DomainError(CodesErrorCode.TOKEN_IN_URL, str(_TOKEN_IN_URL))
         token = wallet.held_code_issue(citizen=request.user, code_type=code_type).issued.token
         return _qr_response(wallet.held_code_qr(citizen=request.user, code_type=code_type, token=token,
                                                 image_format=self.image_format))
@@ -169,7 +170,7 @@ class ScanApi(APIView):
             200: ScanOutput,
             400: OpenApiResponse(
                 description="The code is refused; `error.code` is bad_prefix, bad_encoding, unknown_kid, "
-                "bad_signature, expired, not_yet_valid, revoked, unknown_code_type or unknown_subject "
+                "bad_signature, expired, not_yet_valid, revoked or unknown_subject "
                 "(or validation_error for a malformed body)."
             ),
             403: OpenApiResponse(
@@ -177,7 +178,8 @@ class ScanApi(APIView):
                 "reason, which could tell about the citizen, is in the citizen's access log)."
             ),
             404: OpenApiResponse(
-                description="`unknown_purpose`: no such purpose; nothing is written to any access log."
+                description="`unknown_purpose`: no such purpose; nothing is written to any access log. "
+                "`unknown_code_type`: the code verified but is of a type this city does not know."
             ),
         },
         tags=["codes"],

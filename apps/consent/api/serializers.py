@@ -99,16 +99,16 @@ class AccessLogOutput(serializers.Serializer):
         return row.organization.name if row.organization_id else ""
 
     def get_who(self, row) -> str:
-        actor = selectors.actor_of(row=row)
+        actor = selectors.access_log_actor_get(row=row)
         return actor["display"] if actor else ""
 
     @extend_schema_field(ActorOutput(allow_null=True))
     def get_actor(self, row) -> dict | None:
-        return selectors.actor_of(row=row)
+        return selectors.access_log_actor_get(row=row)
 
     @extend_schema_field(LogEmergencyOutput(allow_null=True))
     def get_emergency(self, row) -> dict | None:
-        return selectors.emergency_of(row=row)
+        return selectors.access_log_emergency_get(row=row)
 
 
 class JwksOutput(serializers.Serializer):

@@ -6,9 +6,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.consent.errors import ConsentErrorCode
 from apps.identity import selectors as identity_selectors
 from apps.identity.permissions import IsCitizen
-from citycode.errors import DomainError, Forbidden, NotFound
+from citycode.errors import DomainError, ErrorCode, Forbidden, NotFound
 
 from .. import export, receipts, selectors, services
 from ..models import CatalogueProposal
@@ -19,16 +20,16 @@ from . import serializers as s
 def _organization(slug: str | None):
     if not slug:
         return None
-    organization = identity_selectors.organization_by_slug(slug=slug)
+    organization = identity_selectors.organization_get(slug=slug)
     if organization is None:
-        raise NotFound("unknown_organization", _("No such organization."))
+        raise NotFound(ConsentErrorCode.UNKNOWN_ORGANIZATION, _("No such organization."))
     return organization
 
 
 def _my_consent(request, consent_id: int):
-    consent = selectors.consent_of(citizen=request.user, consent_id=consent_id)
+    consent = selectors.consent_get(citizen=request.user, consent_id=consent_id)
     if consent is None:
-        raise NotFound("not_found", _("No such consent."))
+        raise NotFound(ErrorCode.NOT_FOUND, _("No such consent."))
     return consent
 
 
@@ -39,7 +40,7 @@ class PurposeListApi(APIView):
     @extend_schema(responses={200: s.PurposeOutput(many=True)}, tags=["consent"],
                    summary="Purposes: what each may use, on what legal basis, kept how long")
     def get(self, request):
-        return Response(s.PurposeOutput(selectors.purposes_list(), many=True).data)
+        return Response(s.PurposeOutput(selectors.purpose_list(), many=True).data)
 
 
 class ReceiptKeysApi(APIView):
@@ -60,7 +61,7 @@ class MyConsentListApi(APIView):
 
     @extend_schema(responses={200: s.ConsentOutput(many=True)}, tags=["consent"], summary="My consents")
     def get(self, request):
-        return Response(s.ConsentOutput(selectors.consents_for(citizen=request.user), many=True).data)
+        return Response(s.ConsentOutput(selectors.consent_list(citizen=request.user), many=True).data)
 
 
 class MyConsentGiveApi(APIView):
@@ -80,10 +81,10 @@ class MyConsentGiveApi(APIView):
         fields = data.validated_data
         citizen, actor = request.user, None
         if fields.get("on_behalf_of") and fields["on_behalf_of"] != request.user.pk:
-            representation = selectors.representations_for(representative=request.user).filter(
+            representation = selectors.representation_list(representative=request.user).filter(
                 represented_id=fields["on_behalf_of"]).first()
             if representation is None:
-                raise Forbidden("not_a_representative", _("You may not act for this citizen."))
+                raise Forbidden(ConsentErrorCode.NOT_A_REPRESENTATIVE, _("You may not act for this citizen."))
             citizen, actor = representation.represented, request.user
         consent = services.consent_give(
             citizen=citizen,
@@ -107,9 +108,9 @@ class MyConsentWithdrawApi(APIView):
     def post(self, request, consent_id: int):
         # The citizen's own consent, or one of someone they act for now: withdrawing must be as easy as giving
         # (PIPL Art 15), for a guardian too. The service checks the representation covers the purpose.
-        consent = selectors.consent_actionable_by(actor=request.user, consent_id=consent_id)
+        consent = selectors.actionable_consent_get(actor=request.user, consent_id=consent_id)
         if consent is None:
-            raise NotFound("not_found", _("No such consent."))
+            raise NotFound(ErrorCode.NOT_FOUND, _("No such consent."))
         consent = services.consent_withdraw(consent=consent, actor=request.user)
         return Response(s.ConsentOutput(consent).data)
 
@@ -138,8 +139,8 @@ class MyAccessLogApi(APIView):
         try:
             limit = min(max(int(request.query_params.get("limit", 100)), 1), 500)
         except ValueError:
-            raise DomainError("invalid_limit", _("limit must be a whole number.")) from None
-        rows = selectors.access_log_for(citizen=request.user)[:limit]
+            raise DomainError(ConsentErrorCode.INVALID_LIMIT, _("limit must be a whole number.")) from None
+        rows = selectors.access_log_list(citizen=request.user)[:limit]
         return Response(s.AccessLogOutput(rows, many=True).data)
 
 
@@ -175,9 +176,9 @@ class MyActingForApi(APIView):
                    summary="People I act for (as guardian or carer), with their consents")
     def get(self, request):
         rows = []
-        for representation in selectors.representations_for(representative=request.user).order_by("pk"):
+        for representation in selectors.representation_list(representative=request.user).order_by("pk"):
             # Read by ActingForOutput only (source="represented_consents"); not a model field.
-            representation.represented_consents = selectors.consents_for(  # type: ignore[attr-defined]
+            representation.represented_consents = selectors.consent_list(  # type: ignore[attr-defined]
                 citizen=representation.represented).order_by("-given_at")
             rows.append(representation)
         return Response(self.ActingForOutput(rows, many=True).data)
@@ -202,7 +203,7 @@ class MyRepresentativesApi(APIView):
     @extend_schema(responses={200: RepresentativeOutput(many=True)}, tags=["consent"],
                    summary="Who may act for me (guardians, carers)")
     def get(self, request):
-        rows = selectors.representatives_of(represented=request.user).order_by("pk")
+        rows = selectors.representative_list(represented=request.user).order_by("pk")
         return Response(self.RepresentativeOutput(rows, many=True).data)
 
 
@@ -221,10 +222,10 @@ class MyRepresentationEndApi(APIView):
                    tags=["consent"],
                    summary="End a representation: the representative steps down, or an adult ends their carer's")
     def post(self, request, representation_id: int):
-        representation = selectors.representation_of_party(citizen=request.user,
+        representation = selectors.representation_get(citizen=request.user,
                                                            representation_id=representation_id)
         if representation is None:
-            raise NotFound("not_found", _("No such representation."))
+            raise NotFound(ErrorCode.NOT_FOUND, _("No such representation."))
         representation = services.representation_end(representation=representation, by=request.user)
         return Response(self.RepresentationEndedOutput(representation).data)
 
@@ -247,7 +248,7 @@ class AdminCategoryUpsertApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         legal_reference = fields.pop("legal_reference")
-        if selectors.category_by_code(code=fields["code"]) is None:
+        if selectors.category_get(code=fields["code"]) is None:
             return Response(s.CategoryOutput(services.category_upsert(**fields)).data, status=status.HTTP_201_CREATED)
         proposal = services.category_change_propose(**fields, legal_reference=legal_reference,
                                                     proposed_by=request.auth)
@@ -270,7 +271,7 @@ class AdminPurposeUpsertApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         legal_reference = fields.pop("legal_reference")
-        if selectors.purpose_by_code(code=fields["code"]) is None:
+        if selectors.purpose_get(code=fields["code"]) is None:
             return Response(s.PurposeOutput(services.purpose_upsert(**fields)).data, status=status.HTTP_201_CREATED)
         proposal = services.purpose_change_propose(**fields, legal_reference=legal_reference,
                                                    proposed_by=request.auth)
@@ -283,7 +284,7 @@ class AdminGrantListApi(APIView):
     @extend_schema(responses={200: s.GrantOutput(many=True)}, tags=["consent admin"], summary="Access grants")
     def get(self, request):
         organization = _organization(request.query_params.get("organization"))
-        grants = selectors.grants_list(organization=organization)
+        grants = selectors.grant_list(organization=organization)
         return Response(s.GrantOutput(grants, many=True, context={"now": timezone.now()}).data)
 
 
@@ -327,14 +328,14 @@ class AdminProposalsApi(APIView):
     def get(self, request):
         state = request.query_params.get("state") or None
         if state is not None and state not in CatalogueProposal.State.values:
-            raise DomainError("invalid_state", _("Unknown proposal state."))
-        return Response(s.ProposalOutput(selectors.proposals_list(state=state), many=True).data)
+            raise DomainError(ConsentErrorCode.INVALID_STATE, _("Unknown proposal state."))
+        return Response(s.ProposalOutput(selectors.proposal_list(state=state), many=True).data)
 
 
 def _proposal(proposal_id: int):
-    proposal = selectors.proposal_by_id(proposal_id=proposal_id)
+    proposal = selectors.proposal_get(proposal_id=proposal_id)
     if proposal is None:
-        raise NotFound("not_found", _("No such proposal."))
+        raise NotFound(ErrorCode.NOT_FOUND, _("No such proposal."))
     return proposal
 
 
@@ -367,9 +368,9 @@ class AdminGrantRevokeApi(APIView):
 
     @extend_schema(request=None, responses={200: s.GrantOutput}, tags=["consent admin"], summary="Revoke a grant")
     def post(self, request, grant_id: int):
-        grant = selectors.grant_by_id(grant_id=grant_id)
+        grant = selectors.grant_get(grant_id=grant_id)
         if grant is None:
-            raise NotFound("not_found", _("No such grant."))
+            raise NotFound(ErrorCode.NOT_FOUND, _("No such grant."))
         grant = services.access_grant_revoke(grant=grant, revoked_by=request.auth)
         return Response(s.GrantOutput(grant, context={"now": timezone.now()}).data)
 
@@ -379,7 +380,7 @@ class AdminEmergencyListApi(APIView):
 
     @extend_schema(responses={200: s.EmergencyOutput(many=True)}, tags=["consent admin"], summary="Emergencies")
     def get(self, request):
-        return Response(s.EmergencyOutput(selectors.emergencies_list(), many=True).data)
+        return Response(s.EmergencyOutput(selectors.emergency_list(), many=True).data)
 
 
 class AdminEmergencyDeclareApi(APIView):
@@ -400,9 +401,9 @@ class AdminEmergencyEndApi(APIView):
     @extend_schema(request=None, responses={200: s.EmergencyOutput}, tags=["consent admin"],
                    summary="End an emergency now")
     def post(self, request, emergency_id: int):
-        emergency = selectors.emergency_by_id(emergency_id=emergency_id)
+        emergency = selectors.emergency_get(emergency_id=emergency_id)
         if emergency is None:
-            raise NotFound("not_found", _("No such emergency."))
+            raise NotFound(ErrorCode.NOT_FOUND, _("No such emergency."))
         return Response(s.EmergencyOutput(services.emergency_end(emergency=emergency)).data)
 
 
@@ -417,7 +418,7 @@ class AdminRepresentationCreateApi(APIView):
         fields = data.validated_data
         people = []
         for key in ("representative_id_number", "represented_id_number"):
-            person = identity_selectors.citizen_by_id_number(id_number=fields[key].strip().upper())
+            person = identity_selectors.citizen_get(id_number=fields[key].strip().upper())
             if person is None:
                 raise serializers.ValidationError({key: [_("No citizen with this ID number.")]})
             people.append(person)

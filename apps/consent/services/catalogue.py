@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from citycode.errors import Conflict, NotFound
+from apps.consent.errors import ConsentErrorCode
+from citycode.errors import Conflict, Forbidden, NotFound
 
 from ..models import EPIDEMIC_ONLY_CATEGORIES, Consent, DataCategory, LegalBasis, Purpose
 
@@ -48,7 +49,7 @@ def category_upsert(
     """Create a data category, or return it unchanged. Idempotent.
 
     Changing an existing category needs a proposal (`category_change_propose`): this raises
-    Conflict `proposal_required`. `epidemic_only=None` keeps the stored flag (False for a new one).
+    Forbidden `proposal_required`. `epidemic_only=None` keeps the stored flag (False for a new one).
     """
     category = DataCategory.objects.select_for_update().filter(code=code).first()
     epidemic_only = _category_check(code=code, epidemic_only=epidemic_only, category=category)
@@ -56,7 +57,7 @@ def category_upsert(
     if category is not None:
         if _category_values(category) == wanted:
             return category
-        raise Conflict("proposal_required", _("Changing a data category needs a proposal that a second "
+        raise Forbidden(ConsentErrorCode.PROPOSAL_REQUIRED, _("Changing a data category needs a proposal that a second "
                                               "data-bureau administrator approves."))
     category = DataCategory(code=code, **wanted)
     category.full_clean()
@@ -69,14 +70,14 @@ def category_change_check(*, code: str, label_zh: str, label_en: str, sensitive:
     """Validate a proposed change of an existing category; return the values to store in the proposal."""
     category = DataCategory.objects.filter(code=code).first()
     if category is None:
-        raise NotFound("unknown_category", _("No such data category."))
+        raise NotFound(ConsentErrorCode.UNKNOWN_CATEGORY, _("No such data category."))
     epidemic_only = _category_check(code=code, epidemic_only=epidemic_only, category=category)
     wanted = {"label_zh": label_zh, "label_en": label_en, "sensitive": sensitive, "epidemic_only": epidemic_only}
     probe = DataCategory(pk=category.pk, code=code, **wanted)
     probe._state.adding = False  # validates as the stored row, not as a second one with its code
     probe.full_clean()
     if _category_values(category) == wanted:
-        raise Conflict("no_change", _("The proposal changes nothing."))
+        raise Conflict(ConsentErrorCode.NO_CHANGE, _("The proposal changes nothing."))
     return wanted
 
 
@@ -87,7 +88,7 @@ def category_change_apply(*, code: str, changes: dict[str, Any]) -> DataCategory
     covering it and wait for the citizen's renewal (PIPL Art 29: separate consent for sensitive data)."""
     category = DataCategory.objects.select_for_update().filter(code=code).first()
     if category is None:
-        raise NotFound("unknown_category", _("No such data category."))
+        raise NotFound(ConsentErrorCode.UNKNOWN_CATEGORY, _("No such data category."))
     epidemic_only = _category_check(code=code, epidemic_only=changes.get("epidemic_only"), category=category)
     became_sensitive = changes["sensitive"] and not category.sensitive
     category.label_zh, category.label_en = changes["label_zh"], changes["label_en"]
@@ -175,7 +176,7 @@ def purpose_upsert(
 
     Rules: every category must exist; an epidemic-only category (the health colour) may be bound only to an
     epidemic-control purpose. `epidemic_control=None`/`single_use=None` keep the stored flag (False for a new
-    purpose). Changing an existing purpose needs a proposal (`purpose_change_propose`): Conflict
+    purpose). Changing an existing purpose needs a proposal (`purpose_change_propose`): Forbidden
     `proposal_required`.
     """
     purpose = Purpose.objects.select_for_update().filter(code=code).first()
@@ -189,7 +190,8 @@ def purpose_upsert(
     if purpose is not None:
         if _purpose_values(purpose) == wanted:
             return purpose
-        raise Conflict("proposal_required", _("Changing a purpose needs a proposal that a second data-bureau "
+        raise Forbidden(ConsentErrorCode.PROPOSAL_REQUIRED,
+                        _("Changing a purpose needs a proposal that a second data-bureau "
                                               "administrator approves."))
     fields = {k: v for k, v in wanted.items() if k != "categories"}
     purpose = Purpose(code=code, **fields)
@@ -204,7 +206,7 @@ def purpose_change_check(*, code: str, legal_reference: str = "", **fields: Any)
     (with `base_version`, the text version it was written against)."""
     purpose = Purpose.objects.filter(code=code).first()
     if purpose is None:
-        raise NotFound("unknown_purpose", _("No such purpose."))
+        raise NotFound(ConsentErrorCode.UNKNOWN_PURPOSE, _("No such purpose."))
     wanted = _purpose_wanted(purpose, **fields)
     _purpose_check(code=code, legal_basis=wanted["legal_basis"], categories=wanted["categories"],
                    epidemic_control=wanted["epidemic_control"])
@@ -215,7 +217,7 @@ def purpose_change_check(*, code: str, legal_reference: str = "", **fields: Any)
     probe._state.adding = False  # validates as the stored row, not as a second one with its code
     probe.full_clean()
     if _purpose_values(purpose) == wanted:
-        raise Conflict("no_change", _("The proposal changes nothing."))
+        raise Conflict(ConsentErrorCode.NO_CHANGE, _("The proposal changes nothing."))
     return {**wanted, "base_version": purpose.text_version}
 
 
@@ -226,9 +228,10 @@ def purpose_change_apply(*, code: str, changes: dict[str, Any]) -> Purpose:
     consent): the gate compares each consent's version with the purpose's, so nothing else is rewritten."""
     purpose = Purpose.objects.select_for_update().filter(code=code).first()
     if purpose is None:
-        raise NotFound("unknown_purpose", _("No such purpose."))
+        raise NotFound(ConsentErrorCode.UNKNOWN_PURPOSE, _("No such purpose."))
     if changes.get("base_version") not in (None, purpose.text_version):
-        raise Conflict("proposal_stale", _("The purpose changed after this proposal was made; propose again."))
+        raise Conflict(ConsentErrorCode.PROPOSAL_STALE,
+                       _("The purpose changed after this proposal was made; propose again."))
     wanted = {k: v for k, v in changes.items() if k != "base_version"}
     found = _purpose_check(code=code, legal_basis=wanted["legal_basis"], categories=wanted["categories"],
                            epidemic_control=wanted["epidemic_control"])
@@ -258,7 +261,7 @@ def _purpose(purpose: str | Purpose) -> Purpose:
         return purpose
     found = Purpose.objects.filter(code=purpose).first()
     if found is None:
-        raise NotFound("unknown_purpose", _("No such purpose."))
+        raise NotFound(ConsentErrorCode.UNKNOWN_PURPOSE, _("No such purpose."))
     return found
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.consent.errors import ConsentErrorCode
 from apps.identity.models import Citizen, Organization
 from citycode.errors import Conflict, DomainError, Forbidden
 
@@ -22,13 +23,13 @@ def _acting_label(*, citizen: Citizen, actor: Citizen | None, purpose: Purpose, 
     """Who acts: the citizen, or a guardian/carer with a live representation covering the purpose."""
     if actor is None or actor.pk == citizen.pk:
         if citizen.is_minor:
-            raise Forbidden("guardian_required", _("A guardian must act for a citizen under 14."))
+            raise Forbidden(ConsentErrorCode.GUARDIAN_REQUIRED, _("A guardian must act for a citizen under 14."))
         return citizen.username
     representations = Representation.objects.filter(
         representative=actor, represented=citizen, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
     )
     if not any(not r.purposes or purpose.code in r.purposes for r in representations):
-        raise Forbidden("not_a_representative", _("You may not act for this citizen for this purpose."))
+        raise Forbidden(ConsentErrorCode.NOT_A_REPRESENTATIVE, _("You may not act for this citizen for this purpose."))
     return f"{actor.username} acting for {citizen.username}"
 
 
@@ -83,9 +84,10 @@ def consent_give(
     now = timezone.now()
     the_purpose = _purpose(purpose)
     if not the_purpose.is_active:
-        raise DomainError("purpose_not_allowed", _("The purpose is not active."))
+        raise DomainError(ConsentErrorCode.PURPOSE_NOT_ALLOWED, _("The purpose is not active."))
     if the_purpose.legal_basis == LegalBasis.STATUTORY:
-        raise DomainError("consent_not_applicable", _("This purpose rests on a statutory duty, not on consent."))
+        raise DomainError(ConsentErrorCode.CONSENT_NOT_APPLICABLE,
+                          _("This purpose rests on a statutory duty, not on consent."))
     wanted = sorted(set(categories or []))
     if not wanted:
         raise ValidationError({"categories": ValidationError(_("Choose at least one data category."),
@@ -93,24 +95,24 @@ def consent_give(
     bound = set(the_purpose.categories.values_list("code", flat=True))
     outside = [c for c in wanted if c not in bound]
     if outside:
-        raise DomainError("category_not_allowed",
+        raise DomainError(ConsentErrorCode.CATEGORY_NOT_ALLOWED,
                           _("Outside the purpose's bound: %(codes)s") % {"codes": ", ".join(outside)})
     sensitive = list(DataCategory.objects.filter(code__in=wanted, sensitive=True).values_list("code", flat=True))
     if sensitive and len(wanted) > 1:
-        raise DomainError(
-            "sensitive_bundled",
+        raise DomainError(ConsentErrorCode.SENSITIVE_BUNDLED,
             _("Sensitive data (%(codes)s) needs its own separate consent.") % {"codes": ", ".join(sensitive)},
         )
     if sensitive and not sensitive_confirmed:
-        raise DomainError("sensitive_needs_explicit_consent",
+        raise DomainError(ConsentErrorCode.SENSITIVE_NEEDS_EXPLICIT_CONSENT,
                           _("Sensitive data needs an explicit, separate confirmation."))
     if text_version is not None and text_version != the_purpose.text_version:
-        raise Conflict("stale_text_version", _("The purpose text has changed; read it again before consenting."))
+        raise Conflict(ConsentErrorCode.STALE_TEXT_VERSION,
+                       _("The purpose text has changed; read it again before consenting."))
     if expires_at is not None and expires_at <= now:
         raise ValidationError({"expires_at": ValidationError(_("The expiry must be in the future."),
                                                              code="invalid_expiry")})
     if organization is not None and not organization.is_active:
-        raise DomainError("organization_inactive", _("The organization is not active."))
+        raise DomainError(ConsentErrorCode.ORGANIZATION_INACTIVE, _("The organization is not active."))
     label = _acting_label(citizen=citizen, actor=actor, purpose=the_purpose, now=now)
 
     # The same consent sent again (a retried request, a double click) is the same consent: a second live row

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.consent.errors import ConsentErrorCode
 from apps.identity.models import ApiClient, Citizen
 from citycode.errors import DomainError
 
@@ -36,8 +37,7 @@ def emergency_declare(
                                                            code="required")})
     wrong = [p.code for p in covered if p.legal_basis != LegalBasis.EMERGENCY]
     if wrong:
-        raise DomainError(
-            "purpose_not_emergency",
+        raise DomainError(ConsentErrorCode.PURPOSE_NOT_EMERGENCY,
             _("These purposes do not rest on an emergency basis: %(codes)s") % {"codes": ", ".join(wrong)},
         )
     emergency = Emergency(name=name, legal_reference=legal_reference, starts_at=starts_at, ends_at=ends_at,

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from apps.consent.errors import ConsentErrorCode
 from apps.identity import permissions as identity_permissions
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Forbidden, NotFound
@@ -18,7 +19,7 @@ from citycode.errors import Forbidden, NotFound
 from .. import chain, gate_queries
 from ..models import CHAIN_FORMAT, GENESIS_HASH, AccessLog, DataCategory, LegalBasis, Purpose
 
-GENERIC_DENIAL = "not_disclosed"
+GENERIC_DENIAL = ConsentErrorCode.NOT_DISCLOSED.value
 
 
 class DisclosureDenied(Forbidden):
@@ -27,7 +28,7 @@ class DisclosureDenied(Forbidden):
     is in the citizen's access log (row `.log_id`) and the bureau's view, never in the response."""
 
     def __init__(self, reason: str, *, log_id: int | None = None) -> None:
-        super().__init__(GENERIC_DENIAL, str(gettext_lazy("The data was not disclosed.")))
+        super().__init__(ConsentErrorCode.NOT_DISCLOSED, str(gettext_lazy("The data was not disclosed.")))
         self.reason = reason
         self.log_id = log_id
 
@@ -123,7 +124,7 @@ def _decide(*, organization: Organization, purpose: str | Purpose, citizen: Citi
         if decision.purpose_id is None:
             # Refused before anything is written: an unknown purpose is the caller's own text, and it must
             # not land in a citizen's hash-chained log. It says nothing about the citizen.
-            raise NotFound("unknown_purpose", str(DENIAL_MESSAGES["unknown_purpose"]))
+            raise NotFound(ConsentErrorCode.UNKNOWN_PURPOSE, str(DENIAL_MESSAGES["unknown_purpose"]))
         decision.reason = "no_grant"
         return decision
     _gid, _status, purpose_id, legal_basis, purpose_active, purpose_updated_at = grants[0]

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.consent.errors import ConsentErrorCode
 from apps.identity import permissions as identity_permissions
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import DomainError, Forbidden
@@ -24,15 +25,15 @@ def _approver_label(approved_by: Citizen | ApiClient | None) -> str:
     """The label of a data-bureau administrator (a person or a `consent.admin` API client); refuses anyone else."""
     if isinstance(approved_by, ApiClient):
         if not is_data_bureau_client(approved_by):
-            raise Forbidden("not_data_bureau", _("Only the data bureau may approve access grants."))
+            raise Forbidden(ConsentErrorCode.NOT_DATA_BUREAU, _("Only the data bureau may approve access grants."))
         return f"api-client {approved_by.name} of {approved_by.organization.slug}"
     if isinstance(approved_by, Citizen):
         bureau = Organization.objects.filter(slug=DATA_BUREAU_SLUG).first()
         if not (approved_by.is_superuser or (bureau is not None and identity_permissions.user_can(
                 user=approved_by, perm=identity_permissions.MANAGE, organization=bureau))):
-            raise Forbidden("not_data_bureau", _("Only the data bureau may approve access grants."))
+            raise Forbidden(ConsentErrorCode.NOT_DATA_BUREAU, _("Only the data bureau may approve access grants."))
         return approved_by.username
-    raise DomainError("invalid_approver", _("A grant needs an approver."))
+    raise DomainError(ConsentErrorCode.INVALID_APPROVER, _("A grant needs an approver."))
 
 
 def grant_needs_second_approver(purpose: Purpose) -> bool:
@@ -58,7 +59,8 @@ def access_grant_create(
     the_purpose = _purpose(purpose)
     label = _approver_label(approved_by)
     if grant_needs_second_approver(the_purpose):
-        raise Forbidden("proposal_required", _("A grant of a statutory, emergency or sensitive purpose needs a "
+        raise Forbidden(ConsentErrorCode.PROPOSAL_REQUIRED,
+                        _("A grant of a statutory, emergency or sensitive purpose needs a "
                                                "proposal that a second data-bureau administrator approves."))
     return _grant_save(organization=organization, purpose=the_purpose, approved_by=approved_by, label=label,
                        valid_from=valid_from, valid_until=valid_until)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from apps.consent.errors import ConsentErrorCode
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Conflict, Forbidden
 
@@ -123,9 +124,10 @@ def _pending(proposal: CatalogueProposal, decided_by: Principal) -> tuple[Catalo
     proposal = CatalogueProposal.objects.select_for_update().get(pk=proposal.pk)
     label = _approver_label(decided_by)
     if proposal.state != CatalogueProposal.State.PENDING:
-        raise Conflict("proposal_decided", _("This proposal has already been decided."))
+        raise Conflict(ConsentErrorCode.PROPOSAL_DECIDED, _("This proposal has already been decided."))
     if _same_principal(proposal, decided_by):
-        raise Forbidden("own_proposal", _("A second data-bureau administrator must decide this proposal, "
+        raise Forbidden(ConsentErrorCode.OWN_PROPOSAL,
+                        _("A second data-bureau administrator must decide this proposal, "
                                           "not the one who proposed it."))
     return proposal, label
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.consent.errors import ConsentErrorCode
 from apps.identity.models import Citizen
 from citycode.errors import DomainError, Forbidden
 
@@ -32,13 +33,14 @@ def representation_create(
 ) -> Representation:
     """Name a guardian (the citizen is under 14) or a carer (the citizen is 60 or older), scoped and expiring."""
     if kind == Representation.Kind.GUARDIAN and not represented.is_minor:
-        raise DomainError("not_a_minor", _("A guardian may act only for a citizen under 14."))
+        raise DomainError(ConsentErrorCode.NOT_A_MINOR, _("A guardian may act only for a citizen under 14."))
     if kind == Representation.Kind.CARER and (_age(represented) or 0) < ELDERLY_AGE:
-        raise DomainError("not_elderly", _("A carer may act only for a citizen aged 60 or over."))
+        raise DomainError(ConsentErrorCode.NOT_ELDERLY, _("A carer may act only for a citizen aged 60 or over."))
     codes = sorted(set(purposes or []))
     unknown = set(codes) - set(Purpose.objects.filter(code__in=codes).values_list("code", flat=True))
     if unknown:
-        raise DomainError("unknown_purpose", _("No such purpose: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+        raise DomainError(ConsentErrorCode.UNKNOWN_PURPOSE,
+                          _("No such purpose: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
     representation = Representation(
         representative=representative, represented=represented, kind=kind, purposes=codes,
         valid_from=valid_from or timezone.now(), valid_until=valid_until,
@@ -68,8 +70,8 @@ def representation_end(*, representation: Representation, by: Citizen) -> Repres
     if by.pk == representation.representative_id:
         return representation_revoke(representation=representation)
     if by.pk != representation.represented_id:
-        raise Forbidden("not_a_party", _("Only the two people named in a representation may end it."))
+        raise Forbidden(ConsentErrorCode.NOT_A_PARTY, _("Only the two people named in a representation may end it."))
     if representation.kind != Representation.Kind.CARER:
-        raise Forbidden("guardian_not_endable",
+        raise Forbidden(ConsentErrorCode.GUARDIAN_NOT_ENDABLE,
                         _("A guardianship of a minor can be ended only by the guardian or the data bureau."))
     return representation_revoke(representation=representation)

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.identity.errors import IdentityErrorCode
 from citycode.errors import DomainError
 
 from .. import selectors, services
@@ -84,7 +85,7 @@ class TokenObtainApi(APIView):
             request, username=data.validated_data["username"], password=data.validated_data["password"]
         )
         if user is None:
-            raise DomainError("invalid_credentials", _("Wrong user name or password."))
+            raise DomainError(IdentityErrorCode.INVALID_CREDENTIALS, _("Wrong user name or password."))
         issued = services.auth_session_start(user=user, user_agent=_user_agent(request))
         return Response(TokenOutput(_token_body(issued)).data)
 
@@ -146,7 +147,7 @@ class SessionListApi(APIView):
                    summary="My live API sign-ins (created, last used, client), never their tokens")
     def get(self, request):
         current = request.auth.pk if isinstance(request.auth, AuthToken) else None
-        sessions = list(selectors.auth_sessions_for(citizen=request.user))
+        sessions = list(selectors.auth_session_list(citizen=request.user))
         for session in sessions:
             session.current = session.pk == current  # type: ignore[attr-defined]  # read by SessionOutput only
         return Response(SessionOutput(sessions, many=True).data)
@@ -168,7 +169,7 @@ class MeApi(APIView):
     @extend_schema(responses={200: MeOutput}, tags=["identity"], summary="The signed-in citizen's profile")
     def get(self, request):
         citizen = request.user
-        citizen.memberships_list = selectors.memberships_for(user=citizen)
+        citizen.memberships_list = selectors.membership_list(user=citizen)
         return Response(MeOutput(citizen).data)
 
 

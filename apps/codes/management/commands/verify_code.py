@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.codes.selectors import verify_live
+from apps.codes.selectors import verified_token_get
 from apps.codes.tokens import VerificationFailed
 
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, token: str, expected_type: str | None = None, **options):
         try:
-            verified = verify_live(token=token.strip("\n"), expected_type=expected_type)
+            verified = verified_token_get(token=token.strip("\n"), expected_type=expected_type)
         except VerificationFailed as exc:
             raise CommandError(f"INVALID: {exc.reason}" + (f" ({exc.detail})" if exc.detail else "")) from None
         self.stdout.write(

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--scope", action="append", default=[], help="grant a scope (repeatable)")
 
     def handle(self, *args, org, name, device, scope, **options):
-        organization = selectors.organization_by_slug(slug=org)
+        organization = selectors.organization_get(slug=org)
         if organization is None:
             raise CommandError(f"No organization with slug {org!r}.")
         client, key = services.api_client_create(
