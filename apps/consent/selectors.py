@@ -144,6 +144,15 @@ def representations_for(*, representative: Citizen) -> QuerySet[Representation]:
     ).select_related("represented")
 
 
+def consents_in_scope(*, representation: Representation) -> QuerySet[Consent]:
+    """The represented person's consents a representative may see: only the purposes the representation covers
+    (empty = all). A carer for hospital visits must not learn what else the person agreed to."""
+    consents = consents_for(citizen=representation.represented)
+    if representation.purposes:
+        consents = consents.filter(purpose__code__in=representation.purposes)
+    return consents
+
+
 def actor_of(*, row: AccessLog) -> dict | None:
     """Who acted on a log row, from its structured columns: kind, label and a sentence in the reader's
     language ("staff member librarian"). The actor's id stays internal (a staff member's account)."""

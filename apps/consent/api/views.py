@@ -177,8 +177,8 @@ class MyActingForApi(APIView):
         rows = []
         for representation in selectors.representations_for(representative=request.user).order_by("pk"):
             # Read by ActingForOutput only (source="represented_consents"); not a model field.
-            representation.represented_consents = selectors.consents_for(  # type: ignore[attr-defined]
-                citizen=representation.represented).order_by("-given_at")
+            representation.represented_consents = selectors.consents_in_scope(  # type: ignore[attr-defined]
+                representation=representation).order_by("-given_at")
             rows.append(representation)
         return Response(self.ActingForOutput(rows, many=True).data)
 
