@@ -57,3 +57,42 @@ def test_a_scoped_carer_does_not_see_consents_outside_his_scope_on_the_page(clie
     # Then the page names grandpa but never lists that consent
     assert response.status_code == 200
     assert [row["consent"] for row in response.context["people"][0]["consents"]] == []
+
+
+@pytest.fixture
+def carol(make_citizen):
+    return make_citizen(username="carol", name="陈可乐", birth="20150901")  # a minor
+
+
+def test_a_former_guardians_export_does_not_follow_what_happened_to_the_consent_after_him(
+        signed_in, make_citizen, bob, carol):
+    # Given bob gave venue.entry for carol while he was her guardian, and the bureau then ended his guardianship
+    guardianship = services.representation_create(representative=bob, represented=carol, kind="guardian",
+                                                  valid_until=later(days=365))
+    consent = services.consent_give(citizen=carol, purpose="venue.entry", categories=["identity.adult"], actor=bob)
+    services.representation_revoke(representation=guardianship)
+    # And her new guardian withdrew it
+    dave = make_citizen(username="dave-new-guardian", name="新监护人", birth="19800101")
+    services.representation_create(representative=dave, represented=carol, kind="guardian",
+                                   valid_until=later(days=365))
+    services.consent_withdraw(consent=consent, actor=dave)
+    # When bob downloads his export
+    response = signed_in(bob).get("/api/v1/me/export")
+    # Then it records what he did for carol, but never who acts for her now nor what became of the consent
+    assert response.status_code == 200
+    [given] = response.json()["representations"]["consents_given_for_others"]
+    assert given["id"] == consent.pk and given["given_by"] == "bob acting for carol"
+    assert "dave-new-guardian" not in response.content.decode()
+    assert given.get("withdrawn_at") is None and given.get("status") in (None, "given")
+
+
+def test_a_guardians_export_keeps_his_own_withdrawal_for_the_child(signed_in, bob, carol):
+    # Given bob gave and then withdrew venue.entry for carol
+    services.representation_create(representative=bob, represented=carol, kind="guardian",
+                                   valid_until=later(days=365))
+    consent = services.consent_give(citizen=carol, purpose="venue.entry", categories=["identity.adult"], actor=bob)
+    services.consent_withdraw(consent=consent, actor=bob)
+    # When he downloads his export
+    [given] = signed_in(bob).get("/api/v1/me/export").json()["representations"]["consents_given_for_others"]
+    # Then his own withdrawal is part of what he did
+    assert given["withdrawn_by"] == "bob acting for carol" and given["withdrawn_at"] is not None

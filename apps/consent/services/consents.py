@@ -29,6 +29,11 @@ def _acting_label(*, citizen: Citizen, actor: Citizen | None, purpose: Purpose, 
     )
     if not any(not r.purposes or purpose.code in r.purposes for r in representations):
         raise Forbidden("not_a_representative", _("You may not act for this citizen for this purpose."))
+    return acting_for_label(actor=actor, citizen=citizen)
+
+
+def acting_for_label(*, actor: Citizen, citizen: Citizen) -> str:
+    """The label a representative's act leaves on a consent (also how the export finds their own acts)."""
     return f"{actor.username} acting for {citizen.username}"
 
 
