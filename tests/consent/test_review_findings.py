@@ -96,3 +96,48 @@ def test_a_guardians_export_keeps_his_own_withdrawal_for_the_child(signed_in, bo
     [given] = signed_in(bob).get("/api/v1/me/export").json()["representations"]["consents_given_for_others"]
     # Then his own withdrawal is part of what he did
     assert given["withdrawn_by"] == "bob acting for carol" and given["withdrawn_at"] is not None
+
+
+# -- a stale proposal must not undo a later approved change -----------------------------------------------------
+
+VENUE = {"code": "venue.entry", "label_zh": "场馆入场", "label_en": "Venue entry",
+         "description_zh": "场馆核验入场资格（如是否成年）。",
+         "description_en": "A venue checks admission (for example, being an adult).",
+         "categories": ["identity.adult", "identity.name"], "retention_days": 30}
+
+
+def test_a_stale_label_proposal_does_not_make_a_category_ordinary_again(bureau_admin, second_admin):
+    # Given a proposal to rename identity.name, written while it was an ordinary category
+    from apps.consent.models import DataCategory
+    from citycode.errors import Conflict
+
+    rename = services.category_change_propose(code="identity.name", label_zh="姓名", label_en="Full name",
+                                              sensitive=False, proposed_by=bureau_admin)
+    # And a later proposal, approved first, that made it sensitive
+    sensitive = services.category_change_propose(code="identity.name", label_zh="姓名", label_en="Name",
+                                                 sensitive=True, proposed_by=bureau_admin)
+    services.proposal_approve(proposal=sensitive, approved_by=second_admin)
+    # When the second administrator approves the old rename
+    with pytest.raises(Conflict) as exc:
+        services.proposal_approve(proposal=rename, approved_by=second_admin)
+    # Then it is refused as stale, and the category stays sensitive
+    assert exc.value.code == "proposal_stale"
+    assert DataCategory.objects.get(code="identity.name").sensitive is True
+
+
+def test_a_stale_retention_proposal_does_not_undo_a_later_single_use_change(bureau_admin, second_admin):
+    # Given a proposal to keep venue.entry's log rows longer, written while the purpose was repeatable
+    from apps.consent.models import Purpose
+    from citycode.errors import Conflict
+
+    retention = services.purpose_change_propose(**{**VENUE, "retention_days": 3650}, proposed_by=bureau_admin)
+    # And a later proposal, approved first, that made venue.entry single-use (no text change, same version)
+    single = services.purpose_change_propose(**VENUE, single_use=True, proposed_by=bureau_admin)
+    services.proposal_approve(proposal=single, approved_by=second_admin)
+    # When the old retention proposal is approved
+    with pytest.raises(Conflict) as exc:
+        services.proposal_approve(proposal=retention, approved_by=second_admin)
+    # Then it is refused as stale, and the purpose stays single-use with its retention
+    assert exc.value.code == "proposal_stale"
+    purpose = Purpose.objects.get(code="venue.entry")
+    assert purpose.single_use is True and purpose.retention_days == 30
