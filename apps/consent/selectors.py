@@ -5,7 +5,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.identity.models import Citizen, Organization
+from apps.identity.models import MINOR_AGE, Citizen, Organization
 from citycode.localized import prefers_english
 
 from .models import (
@@ -141,7 +141,18 @@ def representations_for(*, representative: Citizen) -> QuerySet[Representation]:
     now = timezone.now()
     return Representation.objects.filter(
         representative=representative, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
-    ).select_related("represented")
+    ).filter(guardian_still_needed()).select_related("represented")
+
+
+def guardian_still_needed() -> Q:
+    """A guardianship lets the guardian act only while the child is under 14 (PIPL Art 31), whatever its end
+    date says: from their 14th birthday they consent themselves. Carers are not affected."""
+    today = timezone.localdate()
+    try:
+        cutoff = today.replace(year=today.year - MINOR_AGE)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - MINOR_AGE, day=28)
+    return ~Q(kind=Representation.Kind.GUARDIAN) | Q(represented__birth_date__gt=cutoff)
 
 
 def consents_in_scope(*, representation: Representation) -> QuerySet[Consent]:

@@ -166,7 +166,8 @@ def representation_page(request):
         for r in selectors.representations_for(representative=request.user).order_by("pk")
     ]
     representatives = [
-        {"representation": r, "person": r.representative, "can_end": r.kind == r.Kind.CARER}
+        {"representation": r, "person": r.representative,
+         "can_end": r.kind == r.Kind.CARER or not r.represented.is_minor}
         for r in selectors.representatives_of(represented=request.user).order_by("pk")
     ]
     return render(request, "consent/representation.html", {"people": people, "representatives": representatives})

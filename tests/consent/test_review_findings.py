@@ -141,3 +141,48 @@ def test_a_stale_retention_proposal_does_not_undo_a_later_single_use_change(bure
     assert exc.value.code == "proposal_stale"
     purpose = Purpose.objects.get(code="venue.entry")
     assert purpose.single_use is True and purpose.retention_days == 30
+
+
+# -- a guardianship ends in practice when the child turns 14 --------------------------------------------------
+
+
+@pytest.fixture
+def grown_up_carol(bob, carol):
+    """bob became carol's guardian while she was 11; she has since turned 14 (her birthday passed)."""
+    import datetime as dt
+
+    from apps.identity.models import Citizen
+
+    guardianship = services.representation_create(representative=bob, represented=carol, kind="guardian",
+                                                  valid_until=later(days=3650))
+    today = dt.date.today()
+    Citizen.objects.filter(pk=carol.pk).update(birth_date=dt.date(today.year - 15, 1, 1))
+    carol.refresh_from_db()
+    assert not carol.is_minor
+    return guardianship
+
+
+def test_a_guardian_no_longer_consents_for_a_child_who_turned_14(signed_in, bob, carol, grown_up_carol):
+    from apps.consent.models import Consent
+
+    # When bob gives venue.entry "for" carol, now 15
+    response = signed_in(bob).post("/api/v1/me/consents", {"purpose": "venue.entry", "categories": ["identity.adult"],
+                                                           "on_behalf_of": carol.pk}, format="json")
+    # Then he is refused and nothing is written for her
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "not_a_representative"
+    assert not Consent.objects.filter(citizen=carol).exists()
+    # And he no longer sees her consents
+    services.consent_give(citizen=carol, purpose="venue.entry", categories=["identity.adult"])
+    assert signed_in(bob).get("/api/v1/me/acting-for").json() == []
+
+
+def test_a_child_who_turned_14_ends_the_old_guardianship_herself(signed_in, carol, grown_up_carol):
+    # Given carol, now 15, sees her former guardian
+    [row] = signed_in(carol).get("/api/v1/me/representatives").json()
+    assert row["can_end"] is True
+    # When she ends it
+    response = signed_in(carol).post(f"/api/v1/me/representations/{grown_up_carol.pk}/end")
+    # Then it is ended
+    assert response.status_code == 200, response.content
+    assert response.json()["revoked_at"] is not None

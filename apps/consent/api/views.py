@@ -197,7 +197,7 @@ class MyRepresentativesApi(APIView):
         can_end = serializers.SerializerMethodField(help_text="An adult may end a carer's relationship.")
 
         def get_can_end(self, representation) -> bool:
-            return representation.kind == representation.Kind.CARER
+            return representation.kind == representation.Kind.CARER or not representation.represented.is_minor
 
     @extend_schema(responses={200: RepresentativeOutput(many=True)}, tags=["consent"],
                    summary="Who may act for me (guardians, carers)")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from apps.identity.models import Citizen, Organization
 from citycode.errors import Conflict, DomainError, Forbidden
 
-from .. import receipts
+from .. import receipts, selectors
 from ..models import Consent, DataCategory, LegalBasis, Purpose, ReceiptKey, Representation
 from .catalogue import _purpose
 
@@ -26,7 +26,7 @@ def _acting_label(*, citizen: Citizen, actor: Citizen | None, purpose: Purpose, 
         return citizen.username
     representations = Representation.objects.filter(
         representative=actor, represented=citizen, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
-    )
+    ).filter(selectors.guardian_still_needed())
     if not any(not r.purposes or purpose.code in r.purposes for r in representations):
         raise Forbidden("not_a_representative", _("You may not act for this citizen for this purpose."))
     return acting_for_label(actor=actor, citizen=citizen)
