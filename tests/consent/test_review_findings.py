@@ -186,3 +186,29 @@ def test_a_child_who_turned_14_ends_the_old_guardianship_herself(signed_in, caro
     # Then it is ended
     assert response.status_code == 200, response.content
     assert response.json()["revoked_at"] is not None
+
+
+def test_a_grant_proposed_while_the_purpose_needed_consent_is_not_approved_after_it_became_statutory(
+        bureau_admin, second_admin, make_org):
+    # Given a grant of medical.registration (consent, sensitive) proposed for the library: with it the library
+    # could still read only what each citizen consents to
+    from apps.consent.models import AccessGrant, Purpose
+    from citycode.errors import Conflict
+
+    library = make_org("city-library", "venue")
+    proposal = services.access_grant_propose(organization=library, purpose="medical.registration",
+                                             proposed_by=bureau_admin)
+    # And the purpose was then made statutory (no consent needed), through its own approved proposal
+    purpose = Purpose.objects.get(code="medical.registration")
+    statutory = services.purpose_change_propose(
+        code=purpose.code, label_zh=purpose.label_zh, label_en=purpose.label_en,
+        description_zh=purpose.description_zh, description_en=purpose.description_en, legal_basis="statutory",
+        categories=sorted(purpose.categories.values_list("code", flat=True)), retention_days=purpose.retention_days,
+        proposed_by=bureau_admin, legal_reference="某条例 第1条")
+    services.proposal_approve(proposal=statutory, approved_by=second_admin)
+    # When the old grant proposal is approved
+    with pytest.raises(Conflict) as exc:
+        services.proposal_approve(proposal=proposal, approved_by=second_admin)
+    # Then it is stale: no grant lets the library read medical visits without anyone's consent
+    assert exc.value.code == "proposal_stale"
+    assert not AccessGrant.objects.filter(organization=library, purpose__code="medical.registration").exists()

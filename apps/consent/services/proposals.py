@@ -22,6 +22,7 @@ from citycode.errors import Conflict, Forbidden
 from ..models import AccessGrant, CatalogueProposal, LegalBasis
 from .catalogue import (
     _purpose,
+    _purpose_values,
     category_change_apply,
     category_change_check,
     purpose_change_apply,
@@ -108,7 +109,10 @@ def access_grant_propose(
             _("A statutory basis needs the legal reference (law and article)."), code="legal_reference_required")})
     _grant_check(valid_from=valid_from, valid_until=valid_until)
     changes = {"valid_from": valid_from.isoformat() if valid_from else None,
-               "valid_until": valid_until.isoformat() if valid_until else None}
+               "valid_until": valid_until.isoformat() if valid_until else None,
+               # The purpose as it stood: a grant proposed while it needed consent must not be approved after it
+               # became statutory (a free read nobody proposed).
+               "purpose_base": _purpose_values(the_purpose)}
     return _proposal_new(kind=CatalogueProposal.Kind.GRANT, target=the_purpose.code, changes=changes,
                          organization=organization, proposed_by=proposed_by, legal_reference=legal_reference)
 
@@ -160,6 +164,8 @@ def proposal_approve(*, proposal: CatalogueProposal, approved_by: Principal) -> 
                                    for v in (proposal.changes.get("valid_from"), proposal.changes.get("valid_until")))
         # access_grant_propose, the only writer of grant proposals, always names the organization.
         assert proposal.organization is not None, "a grant proposal without an organization"
+        if proposal.changes.get("purpose_base") not in (None, _purpose_values(_purpose(proposal.target))):
+            raise Conflict("proposal_stale", _("The purpose changed after this proposal was made; propose again."))
         proposal.grant = _grant_save(
             organization=proposal.organization, purpose=_purpose(proposal.target), approved_by=approved_by,
             label=f"{label}, proposed by {proposal.proposed_by_label}"[:200],
