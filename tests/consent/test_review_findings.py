@@ -212,3 +212,35 @@ def test_a_grant_proposed_while_the_purpose_needed_consent_is_not_approved_after
     # Then it is stale: no grant lets the library read medical visits without anyone's consent
     assert exc.value.code == "proposal_stale"
     assert not AccessGrant.objects.filter(organization=library, purpose__code="medical.registration").exists()
+
+
+# -- a grant one administrator made must not come to cover sensitive data --------------------------------------
+
+
+def _library_reads_visits(library, make_citizen):
+    """alice gives the library venue.entry for her medical visits, separately and explicitly."""
+    alice = make_citizen(username="alice-visits")
+    services.consent_give(citizen=alice, purpose="venue.entry", categories=["medical.visits"],
+                          organization=library, sensitive_confirmed=True)
+    return alice
+
+
+def test_adding_a_sensitive_category_to_a_purpose_ends_its_one_person_grants(
+        bureau_admin, second_admin, make_org, make_citizen):
+    from apps.consent.models import AccessGrant
+
+    # Given the library's grant for venue.entry, made by one administrator (a consent purpose, nothing sensitive)
+    library = make_org("city-library", "venue")
+    services.access_grant_create(organization=library, purpose="venue.entry", approved_by=bureau_admin)
+    # When two administrators add medical visits (sensitive) to venue.entry's bound
+    proposal = services.purpose_change_propose(**{**VENUE, "categories": [*VENUE["categories"], "medical.visits"]},
+                                               proposed_by=bureau_admin)
+    services.proposal_approve(proposal=proposal, approved_by=second_admin)
+    # Then the one-person grant no longer reads, even with a citizen's explicit consent to the new purpose:
+    # a grant that reads sensitive data takes two people, and nobody proposed this one
+    alice = _library_reads_visits(library, make_citizen)
+    with pytest.raises(services.DisclosureDenied) as exc:
+        services.disclose(organization=library, purpose="venue.entry", citizen=alice, categories=["medical.visits"])
+    assert exc.value.reason == "grant_revoked"
+    assert not AccessGrant.objects.filter(organization=library, state=AccessGrant.State.ACTIVE).exists()
+

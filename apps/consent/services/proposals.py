@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Conflict, Forbidden
 
-from ..models import AccessGrant, CatalogueProposal, LegalBasis
+from ..models import AccessGrant, CatalogueProposal, LegalBasis, Purpose
 from .catalogue import (
     _purpose,
     _purpose_values,
@@ -28,7 +28,7 @@ from .catalogue import (
     purpose_change_apply,
     purpose_change_check,
 )
-from .grants import _approver_label, _grant_check, _grant_save, access_grant_revoke
+from .grants import _approver_label, _grant_check, _grant_save, access_grant_revoke, grant_needs_second_approver
 
 Principal = Citizen | ApiClient
 
@@ -145,20 +145,33 @@ def _decided(proposal: CatalogueProposal, *, decided_by: Principal, label: str, 
     return proposal
 
 
+def _one_person_purposes(purposes) -> list[Purpose]:
+    """The purposes whose grants one administrator could make (consent, nothing sensitive)."""
+    return [p for p in purposes if not grant_needs_second_approver(p)]
+
+
+def _one_person_grants_end(purposes: list[Purpose], *, revoked_by: Principal) -> None:
+    # Grants made while a purpose needed consent and read nothing sensitive were approved by one person for that
+    # use only. If it now reads without consent or reads sensitive data, each must be proposed and approved again.
+    for purpose in purposes:
+        purpose.refresh_from_db()
+        if grant_needs_second_approver(purpose):
+            for grant in AccessGrant.objects.filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
+                access_grant_revoke(grant=grant, revoked_by=revoked_by)
+
+
 @transaction.atomic
 def proposal_approve(*, proposal: CatalogueProposal, approved_by: Principal) -> CatalogueProposal:
     """Approve and apply a proposal: never by its proposer; the change is checked again as it now stands."""
     proposal, label = _pending(proposal, approved_by)
     if proposal.kind == CatalogueProposal.Kind.CATEGORY_CHANGE:
+        # Grants of purposes that carry a category made sensitive are kept: the consents narrow instead (issue 13),
+        # and the citizen's separate, explicit consent is still needed for the category.
         category_change_apply(code=proposal.target, changes=proposal.changes)
     elif proposal.kind == CatalogueProposal.Kind.PURPOSE_CHANGE:
-        needed_consent = _purpose(proposal.target).legal_basis == LegalBasis.CONSENT
-        purpose = purpose_change_apply(code=proposal.target, changes=proposal.changes)
-        if needed_consent and purpose.legal_basis != LegalBasis.CONSENT:
-            # Grants made while the purpose needed consent were approved by one person for that use only: with
-            # no consent to stand behind them now, each must be proposed and approved again.
-            for grant in AccessGrant.objects.filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
-                access_grant_revoke(grant=grant, revoked_by=approved_by)
+        one_person = _one_person_purposes(Purpose.objects.filter(code=proposal.target))
+        purpose_change_apply(code=proposal.target, changes=proposal.changes)
+        _one_person_grants_end(one_person, revoked_by=approved_by)
     else:
         valid_from, valid_until = (parse_datetime(v) if v else None
                                    for v in (proposal.changes.get("valid_from"), proposal.changes.get("valid_until")))
