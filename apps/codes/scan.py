@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from apps.codes.errors import CodesErrorCode
+from apps.consent import selectors as consent_selectors
 from apps.consent import services as consent_services
 from citycode.errors import Conflict, DomainError
 
@@ -84,22 +85,35 @@ def _disclose_once(*, organization, purpose: str, citizen, actor, request_id: st
 
     A refused replay writes nothing to the citizen's access log: the gate is not consulted and nothing is
     disclosed, the first use is already logged, and a row per replay would let anyone holding a photo of a
-    code fill a citizen's log. A denial by the gate does not use the token up: its row is kept (committed)
-    and the use record is dropped, so the person can be scanned again once the gate allows.
+    code fill a citizen's log (a reader without a grant for the purpose goes through the gate instead, so it
+    learns nothing a generic refusal does not say). A denial by the gate does not use the token up: its row is
+    kept (committed) and the use record is dropped, so the person can be scanned again once the gate allows.
     """
     denied: consent_services.DisclosureDenied | None = None
+    used = False
     with transaction.atomic():
         if not services.token_use_record(issuer_name=verified.issuer, cti=verified.cti, purpose=purpose,
                                          expires_at=verified.expires_at):
-            raise Conflict(CodesErrorCode.ALREADY_USED, str(ALREADY_USED))
-        try:
-            disclosure = consent_services.disclose(
-                organization=organization, purpose=purpose, citizen=citizen, categories=None, actor=actor,
-                request_id=request_id,
-            )
-        except consent_services.DisclosureDenied as exc:
-            denied = exc
-            services.token_use_forget(issuer_name=verified.issuer, cti=verified.cti, purpose=purpose)
+            used = True
+        else:
+            try:
+                disclosure = consent_services.disclose(
+                    organization=organization, purpose=purpose, citizen=citizen, categories=None, actor=actor,
+                    request_id=request_id,
+                )
+            except consent_services.DisclosureDenied as exc:
+                denied = exc
+                services.token_use_forget(issuer_name=verified.issuer, cti=verified.cti, purpose=purpose)
+    if used:
+        # `already_used` tells the reader the person used this code (boarded, checked in). A reader without a
+        # grant for the purpose is not told: it goes through the gate, which logs the attempt and refuses it
+        # with the generic code. Outside the block above, so the denial's row is committed.
+        the_purpose = consent_selectors.purpose_get(code=purpose)
+        if the_purpose is None or consent_selectors.active_grant_get(organization=organization,
+                                                                 purpose=the_purpose) is None:
+            consent_services.disclose(organization=organization, purpose=purpose, citizen=citizen,
+                                      categories=None, actor=actor, request_id=request_id)
+        raise Conflict(CodesErrorCode.ALREADY_USED, str(ALREADY_USED))
     if denied is not None:
         raise denied
     return disclosure

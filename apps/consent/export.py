@@ -26,6 +26,7 @@ from apps.identity.models import Citizen
 
 from . import chain, selectors
 from .models import AccessGrant, CatalogueProposal, Consent, Representation
+from .services.consents import acting_for_label
 
 ExportProvider = Callable[[Citizen], Any]
 
@@ -162,8 +163,19 @@ def _representations(citizen: Citizen) -> dict[str, Any]:
     return {
         "acting_for": [_representation_as_dict(r, other=r.represented) for r in held],
         "acted_for_by": [_representation_as_dict(r, other=r.representative) for r in of],
-        "consents_given_for_others": [{"person": c.citizen.username, **consent_as_dict(c)} for c in for_others],
+        "consents_given_for_others": [_given_for_other(c, by=citizen) for c in for_others],
     }
+
+
+def _given_for_other(consent: Consent, *, by: Citizen) -> dict[str, Any]:
+    # The representative's own acts only: what became of the consent later (withdrawn by the person or by a new
+    # guardian, expired, needs renewal) is the represented person's data, and a former guardian must not follow it.
+    own_label = acting_for_label(actor=by, citizen=consent.citizen)
+    row = {"person": consent.citizen.username, **consent_as_dict(consent)}
+    del row["status"]
+    if consent.withdrawn_by_label != own_label:
+        row["withdrawn_at"] = row["withdrawn_by"] = None
+    return row
 
 
 def _consents(citizen: Citizen) -> list[dict]:

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.identity.models import ApiClient, Organization
+from apps.identity.models import MINOR_AGE, ApiClient, Organization
 
 GENESIS_HASH = "0" * 64
 
@@ -219,6 +219,18 @@ class Representation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.representative} for {self.represented} ({self.kind})"
+
+    @classmethod
+    def acting_q(cls) -> models.Q:
+        """Representations that let the representative act today: a guardianship only while the child is under
+        14 (PIPL Art 31), whatever its end date says (from their 14th birthday they consent themselves); carers
+        are not affected."""
+        today = timezone.localdate()
+        try:
+            cutoff = today.replace(year=today.year - MINOR_AGE)
+        except ValueError:  # 29 February
+            cutoff = today.replace(year=today.year - MINOR_AGE, day=28)
+        return ~models.Q(kind=cls.Kind.GUARDIAN) | models.Q(represented__birth_date__gt=cutoff)
 
 
 class Consent(models.Model):

@@ -141,7 +141,16 @@ def representation_list(*, representative: Citizen) -> QuerySet[Representation]:
     now = timezone.now()
     return Representation.objects.filter(
         representative=representative, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
-    ).select_related("represented")
+    ).filter(Representation.acting_q()).select_related("represented")
+
+
+def consent_in_scope_list(*, representation: Representation) -> QuerySet[Consent]:
+    """The represented person's consents a representative may see: only the purposes the representation covers
+    (empty = all). A carer for hospital visits must not learn what else the person agreed to."""
+    consents = consent_list(citizen=representation.represented)
+    if representation.purposes:
+        consents = consents.filter(purpose__code__in=representation.purposes)
+    return consents
 
 
 def access_log_actor_get(*, row: AccessLog) -> dict | None:

@@ -127,7 +127,7 @@ def access_log(request):
 # -- representation, both ways: "people I act for" and "who acts for me" --------------------------------------
 
 
-def _consent_rows(citizen) -> list[dict]:
+def _consent_rows(representation) -> list[dict]:
     labels = selectors.category_labels_get()
     return [
         {
@@ -136,7 +136,7 @@ def _consent_rows(citizen) -> list[dict]:
             "status": c.status,
             "categories": [labels.get(code, code) for code in c.categories],
         }
-        for c in selectors.consent_list(citizen=citizen).order_by("-given_at")
+        for c in selectors.consent_in_scope_list(representation=representation).order_by("-given_at")
     ]
 
 
@@ -161,12 +161,13 @@ def _purposes_in_scope(representation) -> list[dict]:
 @require_GET
 def representation_page(request):
     people = [
-        {"representation": r, "person": r.represented, "consents": _consent_rows(r.represented),
+        {"representation": r, "person": r.represented, "consents": _consent_rows(r),
          "purposes": _purposes_in_scope(r)}
         for r in selectors.representation_list(representative=request.user).order_by("pk")
     ]
     representatives = [
-        {"representation": r, "person": r.representative, "can_end": r.kind == r.Kind.CARER}
+        {"representation": r, "person": r.representative,
+         "can_end": r.kind == r.Kind.CARER or not r.represented.is_minor}
         for r in selectors.representative_list(represented=request.user).order_by("pk")
     ]
     return render(request, "consent/representation.html", {"people": people, "representatives": representatives})

@@ -178,8 +178,8 @@ class MyActingForApi(APIView):
         rows = []
         for representation in selectors.representation_list(representative=request.user).order_by("pk"):
             # Read by ActingForOutput only (source="represented_consents"); not a model field.
-            representation.represented_consents = selectors.consent_list(  # type: ignore[attr-defined]
-                citizen=representation.represented).order_by("-given_at")
+            representation.represented_consents = selectors.consent_in_scope_list(  # type: ignore[attr-defined]
+                representation=representation).order_by("-given_at")
             rows.append(representation)
         return Response(self.ActingForOutput(rows, many=True).data)
 
@@ -198,7 +198,7 @@ class MyRepresentativesApi(APIView):
         can_end = serializers.SerializerMethodField(help_text="An adult may end a carer's relationship.")
 
         def get_can_end(self, representation) -> bool:
-            return representation.kind == representation.Kind.CARER
+            return representation.kind == representation.Kind.CARER or not representation.represented.is_minor
 
     @extend_schema(responses={200: RepresentativeOutput(many=True)}, tags=["consent"],
                    summary="Who may act for me (guardians, carers)")

@@ -78,7 +78,9 @@ def category_change_check(*, code: str, label_zh: str, label_en: str, sensitive:
     probe.full_clean()
     if _category_values(category) == wanted:
         raise Conflict(ConsentErrorCode.NO_CHANGE, _("The proposal changes nothing."))
-    return wanted
+    # `base`: the values it was written against. A category has no version, and an old rename approved after a
+    # reclassification would otherwise quietly make the category ordinary again.
+    return {**wanted, "base": _category_values(category)}
 
 
 @transaction.atomic
@@ -89,6 +91,9 @@ def category_change_apply(*, code: str, changes: dict[str, Any]) -> DataCategory
     category = DataCategory.objects.select_for_update().filter(code=code).first()
     if category is None:
         raise NotFound(ConsentErrorCode.UNKNOWN_CATEGORY, _("No such data category."))
+    if changes.get("base") not in (None, _category_values(category)):
+        raise Conflict(ConsentErrorCode.PROPOSAL_STALE,
+                       _("The category changed after this proposal was made; propose again."))
     epidemic_only = _category_check(code=code, epidemic_only=changes.get("epidemic_only"), category=category)
     became_sensitive = changes["sensitive"] and not category.sensitive
     category.label_zh, category.label_en = changes["label_zh"], changes["label_en"]
@@ -218,7 +223,9 @@ def purpose_change_check(*, code: str, legal_reference: str = "", **fields: Any)
     probe.full_clean()
     if _purpose_values(purpose) == wanted:
         raise Conflict(ConsentErrorCode.NO_CHANGE, _("The proposal changes nothing."))
-    return {**wanted, "base_version": purpose.text_version}
+    # `base`: every value it was written against, not only the text version: legal basis, retention and flags
+    # change without a new version, and an old proposal would otherwise quietly undo such a change.
+    return {**wanted, "base_version": purpose.text_version, "base": _purpose_values(purpose)}
 
 
 @transaction.atomic
@@ -232,7 +239,10 @@ def purpose_change_apply(*, code: str, changes: dict[str, Any]) -> Purpose:
     if changes.get("base_version") not in (None, purpose.text_version):
         raise Conflict(ConsentErrorCode.PROPOSAL_STALE,
                        _("The purpose changed after this proposal was made; propose again."))
-    wanted = {k: v for k, v in changes.items() if k != "base_version"}
+    if changes.get("base") not in (None, _purpose_values(purpose)):
+        raise Conflict(ConsentErrorCode.PROPOSAL_STALE,
+                       _("The purpose changed after this proposal was made; propose again."))
+    wanted = {k: v for k, v in changes.items() if k not in ("base_version", "base")}
     found = _purpose_check(code=code, legal_basis=wanted["legal_basis"], categories=wanted["categories"],
                            epidemic_control=wanted["epidemic_control"])
     current = _purpose_values(purpose)

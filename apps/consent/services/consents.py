@@ -27,9 +27,14 @@ def _acting_label(*, citizen: Citizen, actor: Citizen | None, purpose: Purpose, 
         return citizen.username
     representations = Representation.objects.filter(
         representative=actor, represented=citizen, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
-    )
+    ).filter(Representation.acting_q())
     if not any(not r.purposes or purpose.code in r.purposes for r in representations):
         raise Forbidden(ConsentErrorCode.NOT_A_REPRESENTATIVE, _("You may not act for this citizen for this purpose."))
+    return acting_for_label(actor=actor, citizen=citizen)
+
+
+def acting_for_label(*, actor: Citizen, citizen: Citizen) -> str:
+    """The label a representative's act leaves on a consent (also how the export finds their own acts)."""
     return f"{actor.username} acting for {citizen.username}"
 
 

@@ -8,6 +8,7 @@ reference). A proposal is validated when made and again when approved: the catal
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,15 +21,16 @@ from apps.consent.errors import ConsentErrorCode
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Conflict, Forbidden
 
-from ..models import AccessGrant, CatalogueProposal, LegalBasis
+from ..models import AccessGrant, CatalogueProposal, LegalBasis, Purpose
 from .catalogue import (
     _purpose,
+    _purpose_values,
     category_change_apply,
     category_change_check,
     purpose_change_apply,
     purpose_change_check,
 )
-from .grants import _approver_label, _grant_check, _grant_save, access_grant_revoke
+from .grants import _approver_label, _grant_check, _grant_save, access_grant_revoke, grant_needs_second_approver
 
 Principal = Citizen | ApiClient
 
@@ -109,7 +111,10 @@ def access_grant_propose(
             _("A statutory basis needs the legal reference (law and article)."), code="legal_reference_required")})
     _grant_check(valid_from=valid_from, valid_until=valid_until)
     changes = {"valid_from": valid_from.isoformat() if valid_from else None,
-               "valid_until": valid_until.isoformat() if valid_until else None}
+               "valid_until": valid_until.isoformat() if valid_until else None,
+               # The purpose as it stood: a grant proposed while it needed consent must not be approved after it
+               # became statutory (a free read nobody proposed).
+               "purpose_base": _purpose_values(the_purpose)}
     return _proposal_new(kind=CatalogueProposal.Kind.GRANT, target=the_purpose.code, changes=changes,
                          organization=organization, proposed_by=proposed_by, legal_reference=legal_reference)
 
@@ -143,25 +148,41 @@ def _decided(proposal: CatalogueProposal, *, decided_by: Principal, label: str, 
     return proposal
 
 
+def _one_person_purposes(purposes: Iterable[Purpose]) -> list[Purpose]:
+    """The purposes whose grants one administrator could make (consent, nothing sensitive)."""
+    return [p for p in purposes if not grant_needs_second_approver(p)]
+
+
+def _one_person_grants_end(purposes: list[Purpose], *, revoked_by: Principal) -> None:
+    # Grants made while a purpose needed consent and read nothing sensitive were approved by one person for that
+    # use only. If it now reads without consent or reads sensitive data, each must be proposed and approved again.
+    for purpose in purposes:
+        purpose.refresh_from_db()
+        if grant_needs_second_approver(purpose):
+            for grant in AccessGrant.objects.filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
+                access_grant_revoke(grant=grant, revoked_by=revoked_by)
+
+
 @transaction.atomic
 def proposal_approve(*, proposal: CatalogueProposal, approved_by: Principal) -> CatalogueProposal:
     """Approve and apply a proposal: never by its proposer; the change is checked again as it now stands."""
     proposal, label = _pending(proposal, approved_by)
     if proposal.kind == CatalogueProposal.Kind.CATEGORY_CHANGE:
+        # Grants of purposes that carry a category made sensitive are kept: the consents narrow instead (issue 13),
+        # and the citizen's separate, explicit consent is still needed for the category.
         category_change_apply(code=proposal.target, changes=proposal.changes)
     elif proposal.kind == CatalogueProposal.Kind.PURPOSE_CHANGE:
-        needed_consent = _purpose(proposal.target).legal_basis == LegalBasis.CONSENT
-        purpose = purpose_change_apply(code=proposal.target, changes=proposal.changes)
-        if needed_consent and purpose.legal_basis != LegalBasis.CONSENT:
-            # Grants made while the purpose needed consent were approved by one person for that use only: with
-            # no consent to stand behind them now, each must be proposed and approved again.
-            for grant in AccessGrant.objects.filter(purpose=purpose, state=AccessGrant.State.ACTIVE):
-                access_grant_revoke(grant=grant, revoked_by=approved_by)
+        one_person = _one_person_purposes(Purpose.objects.filter(code=proposal.target))
+        purpose_change_apply(code=proposal.target, changes=proposal.changes)
+        _one_person_grants_end(one_person, revoked_by=approved_by)
     else:
         valid_from, valid_until = (parse_datetime(v) if v else None
                                    for v in (proposal.changes.get("valid_from"), proposal.changes.get("valid_until")))
         # access_grant_propose, the only writer of grant proposals, always names the organization.
         assert proposal.organization is not None, "a grant proposal without an organization"
+        if proposal.changes.get("purpose_base") not in (None, _purpose_values(_purpose(proposal.target))):
+            raise Conflict(ConsentErrorCode.PROPOSAL_STALE,
+                           _("The purpose changed after this proposal was made; propose again."))
         proposal.grant = _grant_save(
             organization=proposal.organization, purpose=_purpose(proposal.target), approved_by=approved_by,
             label=f"{label}, proposed by {proposal.proposed_by_label}"[:200],

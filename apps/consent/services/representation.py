@@ -63,15 +63,15 @@ def representation_end(*, representation: Representation, by: Citizen) -> Repres
     """One of the two people ends the relationship from their side.
 
     The representative may always step down. The represented person may end a carer's relationship (they are
-    an adult who chose to be helped); a minor cannot dismiss their guardian, only the bureau can
-    (``representation_revoke``). Idempotent.
+    an adult who chose to be helped), and so may a child who has turned 14 end a guardianship; a minor under 14
+    cannot dismiss their guardian, only the bureau can (``representation_revoke``). Idempotent.
     """
     representation = Representation.objects.select_for_update().get(pk=representation.pk)
     if by.pk == representation.representative_id:
         return representation_revoke(representation=representation)
     if by.pk != representation.represented_id:
         raise Forbidden(ConsentErrorCode.NOT_A_PARTY, _("Only the two people named in a representation may end it."))
-    if representation.kind != Representation.Kind.CARER:
+    if representation.kind != Representation.Kind.CARER and representation.represented.is_minor:
         raise Forbidden(ConsentErrorCode.GUARDIAN_NOT_ENDABLE,
                         _("A guardianship of a minor can be ended only by the guardian or the data bureau."))
     return representation_revoke(representation=representation)
