@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.consent import services
 from apps.consent.models import AccessLog, Consent
 from apps.identity.models import Organization
-from citycode.errors import DomainError
+from citycode.errors import DomainError, NotFound
 from tests.consent.conftest import later
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,13 @@ def denial(**kw) -> tuple[str, AccessLog]:
         services.disclose(**kw)
     # the precise reason (the organization itself only ever sees the generic not_disclosed)
     return exc.value.reason, AccessLog.objects.get(pk=exc.value.log_id)
+
+
+def change_purpose(proposer, approver, *, categories: list[str]) -> None:
+    """Change venue entry's bound the only way there is: one bureau administrator proposes, another approves."""
+    proposal = services.purpose_change_propose(code="venue.entry", label_zh="场馆入场", label_en="Venue entry",
+                                               categories=categories, retention_days=30, proposed_by=proposer)
+    assert services.proposal_approve(proposal=proposal, approved_by=approver).state == "approved"
 
 
 # -- whose grant, whose consent ------------------------------------------------------------------------------
@@ -195,28 +202,30 @@ def test_a_future_grant_starts_working_when_its_time_comes(alice, library, grant
 # -- the bound cache ------------------------------------------------------------------------------------------
 
 
-def test_narrowing_a_purpose_takes_effect_in_a_running_process(alice, library, grant):
+def test_narrowing_a_purpose_takes_effect_in_a_running_process(alice, library, grant, bureau_admin, second_admin):
     # Given the library already read alice's name and age under venue entry (so this process cached the bound)
     grant(library, "venue.entry")
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult", "identity.name"])
     assert services.disclose(organization=library, purpose="venue.entry", citizen=alice).categories == (
         "identity.adult", "identity.name")
-    # When the data bureau narrows the purpose to age only
-    services.purpose_upsert(code="venue.entry", label_zh="场馆入场", label_en="Venue entry",
-                            categories=["identity.adult"], retention_days=30)
-    # Then the very next request for the name is outside the bound, and "everything" means age only
+    # When the data bureau narrows the purpose to age only (one administrator proposes, a second approves)
+    change_purpose(bureau_admin, second_admin, categories=["identity.adult"])
+    # Then the very next request for the name is outside the bound
     assert denial(organization=library, purpose="venue.entry", citizen=alice,
                   categories=["identity.name"])[0] == "category_not_allowed"
-    assert services.disclose(organization=library, purpose="venue.entry", citizen=alice).categories == (
-        "identity.adult",)
+    # And once alice renews her consent to the changed purpose, "everything" means age only
+    services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
+    result = services.disclose(organization=library, purpose="venue.entry", citizen=alice)
+    assert result.categories == ("identity.adult",)
+    assert AccessLog.objects.get(pk=result.log_id).requested == ["identity.adult"]
 
 
-def test_widening_a_purpose_takes_effect_in_a_running_process(alice, library, grant):
+def test_widening_a_purpose_takes_effect_in_a_running_process(alice, library, grant, bureau_admin, second_admin):
     grant(library, "venue.entry")
     services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])
     services.disclose(organization=library, purpose="venue.entry", citizen=alice)
-    services.purpose_upsert(code="venue.entry", label_zh="场馆入场", label_en="Venue entry",
-                            categories=["identity.adult", "identity.name", "identity.phone"], retention_days=30)
+    change_purpose(bureau_admin, second_admin, categories=["identity.adult", "identity.name", "identity.phone"])
+    services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])  # renewed
     row = AccessLog.objects.get(pk=services.disclose(organization=library, purpose="venue.entry",
                                                      citizen=alice).log_id)
     assert row.requested == ["identity.adult", "identity.name", "identity.phone"]
@@ -299,15 +308,24 @@ def test_a_denial_carries_its_human_message(alice, library):
 
     with translation.override("en"), pytest.raises(services.DisclosureDenied) as exc:
         services.disclose(organization=library, purpose="venue.entry", citizen=alice)
+    # Then the organization gets the generic code and message, in its language
     assert exc.value.reason == "no_grant"
     assert exc.value.code == "not_disclosed"
     assert exc.value.message == "The data was not disclosed."
     with translation.override("zh-hans"), pytest.raises(services.DisclosureDenied) as exc:
         services.disclose(organization=library, purpose="venue.entry", citizen=alice)
-    assert exc.value.message == "该机构没有此用途的访问授权。"
+    assert (exc.value.code, exc.value.message) == ("not_disclosed", "未提供数据。")
+    # And the precise reason, kept in the citizen's log row, has its own human message there, in Chinese too
+    row = AccessLog.objects.get(pk=exc.value.log_id)
+    assert row.reason == "no_grant"
+    with translation.override("zh-hans"):
+        assert str(services.DENIAL_MESSAGES[row.reason]) == "该机构没有此用途的访问授权。"
+    with translation.override("en"):
+        assert str(services.DENIAL_MESSAGES[row.reason]) == "The organization holds no grant for this purpose."
 
 
-def test_the_bound_is_read_once_per_purpose_version_not_on_every_request(alice, library, grant):
+def test_the_bound_is_read_once_per_purpose_version_not_on_every_request(alice, library, grant, bureau_admin,
+                                                                         second_admin):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -318,9 +336,9 @@ def test_the_bound_is_read_once_per_purpose_version_not_on_every_request(alice, 
     with CaptureQueriesContext(connection) as queries:
         services.disclose(organization=library, purpose="venue.entry", citizen=alice)
     assert not [q for q in queries.captured_queries if "consent_datacategory" in q["sql"]]
-    # And after the bound changes it is read again, once
-    services.purpose_upsert(code="venue.entry", label_zh="场馆入场", label_en="Venue entry",
-                            categories=["identity.adult"], retention_days=30)
+    # And after the bound changes (proposed and approved) it is read again, once
+    change_purpose(bureau_admin, second_admin, categories=["identity.adult"])
+    services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult"])  # renewed
     with CaptureQueriesContext(connection) as queries:
         services.disclose(organization=library, purpose="venue.entry", citizen=alice)
     assert len([q for q in queries.captured_queries if "consent_datacategory" in q["sql"]]) == 1
@@ -343,15 +361,29 @@ def test_the_log_row_names_purpose_organization_and_actor(alice, library, grant)
     row = AccessLog.objects.get(pk=services.disclose(organization=library, purpose="venue.entry",
                                                      citizen=alice).log_id)
     # Then the citizen's "who read my data" can say who, for what, and the row has no request id unless given one
-    assert (row.purpose_code, row.organization_slug, row.organization_id, row.actor_label, row.request_id) == (
-        "venue.entry", "city-library", library.pk, "organization city-library", "")
-    # And an unknown purpose is logged under the code that was asked for
-    _code, row = denial(organization=library, purpose="marketing.everything", citizen=alice)
-    assert (row.purpose_code, row.purpose_id, row.organization_slug) == ("marketing.everything", None, "city-library")
+    assert (row.purpose_code, row.organization_slug, row.organization_id, row.request_id) == (
+        "venue.entry", "city-library", library.pk, "")
+    # And the actor is stored as structure: the organization's own system, its id, and just its name
+    assert (row.actor_kind, row.actor_id, row.actor_label, row.emergency_id) == (
+        AccessLog.ActorKind.ORGANIZATION, library.pk, library.name, None)
+    # And an unknown purpose is refused before anything is logged: the caller's text never enters the chain
+    rows = AccessLog.objects.count()
+    with pytest.raises(NotFound) as exc:
+        services.disclose(organization=library, purpose="marketing.everything", citizen=alice)
+    assert exc.value.code == "unknown_purpose"
+    assert AccessLog.objects.count() == rows
+    assert not AccessLog.objects.filter(purpose_code="marketing.everything").exists()
 
 
 def test_overlong_request_ids_and_purpose_codes_are_cut_to_the_columns(alice, library):
-    # Given a caller sending a 100-character request id and a 100-character unknown purpose code
-    _code, row = denial(organization=library, purpose="p" * 100, citizen=alice, request_id="r" * 100)
-    # Then the row keeps the first 64 characters of each (as PostgreSQL's columns would require)
-    assert (row.purpose_code, row.request_id) == ("p" * 64, "r" * 64)
+    # Given a caller sending a 100-character request id for a purpose it holds no grant for
+    _code, row = denial(organization=library, purpose="venue.entry", citizen=alice, request_id="r" * 100)
+    # Then the row keeps the first 64 characters (as PostgreSQL's column would require)
+    assert (row.reason, row.purpose_code, row.request_id) == ("no_grant", "venue.entry", "r" * 64)
+    # And a 100-character unknown purpose code is refused as unknown (a 404, never a database error or a 500),
+    # with nothing logged
+    rows = AccessLog.objects.count()
+    with pytest.raises(NotFound) as exc:
+        services.disclose(organization=library, purpose="p" * 100, citizen=alice, request_id="r" * 100)
+    assert exc.value.code == "unknown_purpose"
+    assert AccessLog.objects.count() == rows

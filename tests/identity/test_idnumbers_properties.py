@@ -45,7 +45,8 @@ def test_a_generated_valid_number_parses_to_its_parts(region, birth, sequence):
     assert (resident.number, resident.region, resident.birth_date) == (number, region, birth)
     # The sex is the parity of the three-digit sequence: odd for men, even for women
     assert resident.sex == ("M" if sequence % 2 == 1 else "F")
-    assert resident.masked == number[:6] + "********" + number[14:]
+    # The mask keeps only the province and the check character: no county, birth date or sequence
+    assert resident.masked == number[:2] + "*" * 15 + number[17]
     assert idnumbers.check_character(number[:17]) == number[17]
 
 

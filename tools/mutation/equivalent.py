@@ -38,11 +38,6 @@ EQUIVALENT: dict[str, str] = {
     "apps.consent.services.gate.x_disclose__mutmut_3": "SQLite: PostgreSQL branch not run",
     "apps.consent.services.gate.x_disclose__mutmut_6": "SQLite: PostgreSQL branch not run",
     "apps.consent.services.gate.x_disclose__mutmut_7": "SQLite: PostgreSQL branch not run",
-    # DENIAL_MESSAGES.get(reason, reason) -> .get(reason) / .get(reason, None): every denial reason has a
-    # message, so the fallback is never used.
-    "apps.consent.services.gate.x_disclose__mutmut_69": "every reason has a message",
-    "apps.consent.services.gate.x_disclose__mutmut_70": "every reason has a message",
-    "apps.consent.services.gate.x_disclose__mutmut_71": "every reason has a message",
     # masks = _b45_decode_masks.get(groups) -> None / .get(None): the masks are recomputed on every call,
     # with identical results (only slower).
     "apps.codes.base45.x_b45decode__mutmut_63": "cache bypassed, same masks",

@@ -109,6 +109,14 @@ MUTANTS: tuple[SqlMutant, ...] = (
         "SET seq = old.seq + 1,", "SET seq = old.seq,", backends=("postgresql",),
         why="rows repeat a sequence number; the chain has gaps and duplicates"),
     SqlMutant(
+        "append_pg_drops_actor_kind", "_APPEND_PG",
+        "%(actor_kind)s::text", "''::text", backends=("postgresql",),
+        why="the citizen's log no longer says what kind of actor read the data"),
+    SqlMutant(
+        "append_pg_drops_actor_id", "_APPEND_PG",
+        "%(actor_id)s::bigint", "NULL::bigint", backends=("postgresql",),
+        why="the citizen's log no longer says which organization, staff member or client read the data"),
+    SqlMutant(
         "append_sqlite_tip_not_stored", "_TIP",
         "WHERE citizen_id = %s", "WHERE citizen_id <> %s", backends=("sqlite",),
         why="the chain head never learns its tip: the next row links to the genesis hash"),
