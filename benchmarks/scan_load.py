@@ -83,6 +83,8 @@ def server_env(database_url: str) -> dict[str, str]:
         CITYCODE_ID_HASH_KEY=secrets.token_urlsafe(32),
         CITYCODE_KEY_ENCRYPTION_KEY=secrets.token_urlsafe(32),
         ALLOWED_HOSTS=HOST,
+        # a throw-away city with no registry to check real names against (production refuses to start otherwise)
+        CITYCODE_REALNAME_NO_REGISTRY="true",
         SECURE_SSL_REDIRECT="false",
         CONN_MAX_AGE="60",
         CACHE_URL=REDIS_URL,
