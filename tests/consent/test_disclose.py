@@ -192,7 +192,10 @@ def test_the_emergency_basis_works_inside_its_period_and_not_after(alice, make_o
     emergency = services.emergency_declare(
         name="Outbreak", legal_reference="传染病防治法 第三十九条", purposes=["health.contact_tracing"],
         starts_at=later(hours=-1), ends_at=later(days=7), declared_by=bureau_admin)
-    assert allowed(**ask).basis == "emergency"
+    disclosure = allowed(**ask)
+    assert disclosure.basis == "emergency"
+    # And the log row names the emergency that allowed it (the citizen sees its name and legal reference)
+    assert AccessLog.objects.get(pk=disclosure.log_id).emergency_id == emergency.pk
     # When the emergency ends, Then consent is needed again
     services.emergency_end(emergency=emergency)
     assert denied(**ask).reason == "no_consent"

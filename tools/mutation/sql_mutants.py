@@ -117,6 +117,10 @@ MUTANTS: tuple[SqlMutant, ...] = (
         "%(actor_id)s::bigint", "NULL::bigint", backends=("postgresql",),
         why="the citizen's log no longer says which organization, staff member or client read the data"),
     SqlMutant(
+        "append_pg_drops_emergency", "_APPEND_PG",
+        "%(emergency_id)s::bigint", "NULL::bigint", backends=("postgresql",),
+        why="an emergency disclosure no longer names the emergency that allowed it"),
+    SqlMutant(
         "append_sqlite_tip_not_stored", "_TIP",
         "WHERE citizen_id = %s", "WHERE citizen_id <> %s", backends=("sqlite",),
         why="the chain head never learns its tip: the next row links to the genesis hash"),
