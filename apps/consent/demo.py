@@ -4,6 +4,10 @@ Grants of statutory or sensitive purposes follow the two-person rule even here: 
 second bureau administrator, `bureau2`, approves.
 """
 
+import datetime as dt
+
+from django.utils import timezone
+
 from apps.identity import services as identity_services
 from apps.identity.demo import DEMO_PASSWORD
 from apps.identity.models import Citizen, Organization
@@ -64,5 +68,16 @@ def seed(*, stdout) -> None:
     if not has_consent:
         services.consent_give(citizen=alice, purpose="venue.entry", categories=["identity.adult", "identity.name"],
                               organization=library)
+
+    # bob is carol's guardian (she is a minor) until the day before her 14th birthday, so "people I act for"
+    # (/consents/representation/) has someone in it.
+    bob, carol = Citizen.objects.get(username="bob"), Citizen.objects.get(username="carol")
+    if not selectors.representation_list(representative=bob).filter(represented=carol).exists():
+        birth = carol.birth_date
+        assert birth is not None
+        services.representation_create(
+            representative=bob, represented=carol, kind="guardian",
+            valid_until=timezone.make_aware(dt.datetime(birth.year + 14, birth.month, birth.day)))
     stdout.write(f"Grants: {', '.join(f'{s}→{c}' for s, c in GRANTS)} (statutory and sensitive ones proposed by "
-                 f"bureau, approved by {SECOND_ADMIN[0]}); alice consents to venue.entry at city-library.")
+                 f"bureau, approved by {SECOND_ADMIN[0]}); alice consents to venue.entry at city-library; "
+                 f"bob is carol's guardian.")
