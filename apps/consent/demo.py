@@ -13,6 +13,7 @@ from apps.identity.demo import DEMO_PASSWORD
 from apps.identity.models import Citizen, Organization
 
 from . import selectors, services
+from .models import CatalogueProposal
 
 GRANTS = [
     ("city-library", "venue.entry"),
@@ -52,12 +53,10 @@ def seed(*, stdout) -> None:
         assert purpose is not None, f"seed the catalogue before the grants ({code})"
         if selectors.active_grant_get(organization=organization, purpose=purpose) is not None:
             continue
-        if services.grant_needs_second_approver(purpose):
-            proposal = services.access_grant_propose(organization=organization, purpose=code, proposed_by=proposer,
-                                                     legal_reference=LEGAL_REFERENCES.get(code, ""))
-            services.proposal_approve(proposal=proposal, approved_by=approver)
-        else:
-            services.access_grant_create(organization=organization, purpose=purpose, approved_by=proposer)
+        result = services.access_grant_submit(organization=organization, purpose=purpose, submitted_by=proposer,
+                                              legal_reference=LEGAL_REFERENCES.get(code, ""))
+        if isinstance(result, CatalogueProposal):
+            services.proposal_approve(proposal=result, approved_by=approver)
 
     alice = Citizen.objects.get(username="alice")
     library = Organization.objects.get(slug="city-library")

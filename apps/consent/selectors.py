@@ -224,10 +224,16 @@ def represented_citizen_get(*, representative: Citizen, citizen_id: int) -> Citi
 
 
 def actionable_consent_get(*, actor: Citizen, consent_id: int) -> Consent | None:
-    """A consent of the actor's own or of someone the actor represents now; the purpose scope of the
-    representation is checked by the service that acts on it."""
-    represented = representation_list(representative=actor).values("represented_id")
+    """A consent of the actor's own, or of someone the actor represents now for that consent's purpose. One
+    outside the representation's scope is None like a missing one: a refusal would confirm that it exists.
+    (The service that acts on it checks the scope again.)"""
+    scope = Q(citizen=actor)
+    for representation in representation_list(representative=actor):
+        covered = Q(citizen_id=representation.represented_id)
+        if representation.purposes:
+            covered &= Q(purpose__code__in=representation.purposes)
+        scope |= covered
     return (
-        Consent.objects.filter(Q(citizen=actor) | Q(citizen__in=represented))
+        Consent.objects.filter(scope)
         .select_related("citizen", "purpose", "organization", "given_by").filter(pk=consent_id).first()
     )

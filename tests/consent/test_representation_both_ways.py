@@ -83,8 +83,9 @@ def test_a_carer_outside_the_purpose_scope_is_refused(signed_in, bob, grandpa):
                                    valid_until=later(days=30), purposes=["medical.registration"])
     consent = services.consent_give(citizen=grandpa, purpose="venue.entry", categories=["identity.adult"])
     response = signed_in(bob).post(f"/api/v1/me/consents/{consent.pk}/withdraw")
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "not_a_representative"
+    # refused as if it did not exist: a 403 not_a_representative would confirm grandpa holds such a consent
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
     assert Consent.objects.get(pk=consent.pk).withdrawn_at is None
 
 

@@ -59,6 +59,21 @@ def test_a_scoped_carer_does_not_see_consents_outside_his_scope_on_the_page(clie
     assert [row["consent"] for row in response.context["people"][0]["consents"]] == []
 
 
+def test_a_scoped_carer_cannot_tell_a_consent_outside_his_scope_from_one_that_does_not_exist(
+        signed_in, bob, grandpa, scoped_carer):
+    # Given grandpa's own venue.entry consent, outside bob's medical.registration care
+    outside = services.consent_give(citizen=grandpa, purpose="venue.entry", categories=["identity.adult"])
+    # When bob tries to withdraw it, and a consent id that does not exist
+    api = signed_in(bob)
+    refused = api.post(f"/api/v1/me/consents/{outside.pk}/withdraw")
+    missing = api.post(f"/api/v1/me/consents/{outside.pk + 1000}/withdraw")
+    # Then both answers are the same 404 (a 403 would confirm grandpa holds such a consent), and it stays live
+    assert (refused.status_code, refused.json()) == (missing.status_code, missing.json())
+    assert refused.status_code == 404
+    outside.refresh_from_db()
+    assert outside.withdrawn_at is None
+
+
 @pytest.fixture
 def carol(make_citizen):
     return make_citizen(username="carol", name="陈可乐", birth="20150901")  # a minor

@@ -248,11 +248,10 @@ class AdminCategoryUpsertApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         legal_reference = fields.pop("legal_reference")
-        if selectors.category_get(code=fields["code"]) is None:
-            return Response(s.CategoryOutput(services.category_upsert(**fields)).data, status=status.HTTP_201_CREATED)
-        proposal = services.category_change_propose(**fields, legal_reference=legal_reference,
-                                                    proposed_by=request.auth)
-        return Response(s.ProposalOutput(proposal).data, status=status.HTTP_202_ACCEPTED)
+        result = services.category_submit(**fields, legal_reference=legal_reference, submitted_by=request.auth)
+        if isinstance(result, CatalogueProposal):
+            return Response(s.ProposalOutput(result).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.CategoryOutput(result).data, status=status.HTTP_201_CREATED)
 
 
 class AdminPurposeUpsertApi(APIView):
@@ -271,11 +270,10 @@ class AdminPurposeUpsertApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         legal_reference = fields.pop("legal_reference")
-        if selectors.purpose_get(code=fields["code"]) is None:
-            return Response(s.PurposeOutput(services.purpose_upsert(**fields)).data, status=status.HTTP_201_CREATED)
-        proposal = services.purpose_change_propose(**fields, legal_reference=legal_reference,
-                                                   proposed_by=request.auth)
-        return Response(s.ProposalOutput(proposal).data, status=status.HTTP_202_ACCEPTED)
+        result = services.purpose_submit(**fields, legal_reference=legal_reference, submitted_by=request.auth)
+        if isinstance(result, CatalogueProposal):
+            return Response(s.ProposalOutput(result).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.PurposeOutput(result).data, status=status.HTTP_201_CREATED)
 
 
 class AdminGrantListApi(APIView):
@@ -301,19 +299,14 @@ class AdminGrantCreateApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         organization = _organization(fields["organization"])
-        purpose = services._purpose(fields["purpose"])
-        if services.grant_needs_second_approver(purpose):
-            proposal = services.access_grant_propose(
-                organization=organization, purpose=purpose.code, proposed_by=request.auth,
-                valid_from=fields.get("valid_from"), valid_until=fields.get("valid_until"),
-                legal_reference=fields["legal_reference"],
-            )
-            return Response(s.ProposalOutput(proposal).data, status=status.HTTP_202_ACCEPTED)
-        grant = services.access_grant_create(
-            organization=organization, purpose=purpose, approved_by=request.auth,
+        result = services.access_grant_submit(
+            organization=organization, purpose=fields["purpose"], submitted_by=request.auth,
             valid_from=fields.get("valid_from"), valid_until=fields.get("valid_until"),
+            legal_reference=fields["legal_reference"],
         )
-        return Response(s.GrantOutput(grant, context={"now": timezone.now()}).data, status=status.HTTP_201_CREATED)
+        if isinstance(result, CatalogueProposal):
+            return Response(s.ProposalOutput(result).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.GrantOutput(result, context={"now": timezone.now()}).data, status=status.HTTP_201_CREATED)
 
 
 class AdminProposalsApi(APIView):

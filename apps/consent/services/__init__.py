@@ -20,10 +20,13 @@ from .gate import DENIAL_MESSAGES, Disclosure, DisclosureDenied, disclose
 from .grants import DATA_BUREAU_SLUG, access_grant_create, access_grant_revoke, grant_needs_second_approver
 from .proposals import (
     access_grant_propose,
+    access_grant_submit,
     category_change_propose,
+    category_submit,
     proposal_approve,
     proposal_reject,
     purpose_change_propose,
+    purpose_submit,
 )
 from .representation import ELDERLY_AGE, representation_create, representation_end, representation_revoke
 from .retention import REDACTED, access_log_apply_retention
@@ -35,5 +38,5 @@ __all__ = [
     "emergency_end", "is_data_bureau_client", "purpose_set_active", "purpose_upsert", "receipt_key_rotate",
     "representation_create", "representation_end", "representation_revoke",
     "access_grant_propose", "category_change_propose", "grant_needs_second_approver", "proposal_approve",
-    "proposal_reject", "purpose_change_propose",
+    "proposal_reject", "purpose_change_propose", "access_grant_submit", "category_submit", "purpose_submit",
 ]

@@ -21,16 +21,25 @@ from apps.consent.errors import ConsentErrorCode
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Conflict, Forbidden
 
-from ..models import AccessGrant, CatalogueProposal, LegalBasis, Purpose
+from ..models import AccessGrant, CatalogueProposal, DataCategory, LegalBasis, Purpose
 from .catalogue import (
     _purpose,
     _purpose_values,
     category_change_apply,
     category_change_check,
+    category_upsert,
     purpose_change_apply,
     purpose_change_check,
+    purpose_upsert,
 )
-from .grants import _approver_label, _grant_check, _grant_save, access_grant_revoke, grant_needs_second_approver
+from .grants import (
+    _approver_label,
+    _grant_check,
+    _grant_save,
+    access_grant_create,
+    access_grant_revoke,
+    grant_needs_second_approver,
+)
 
 Principal = Citizen | ApiClient
 
@@ -196,3 +205,46 @@ def proposal_reject(*, proposal: CatalogueProposal, rejected_by: Principal) -> C
     """Reject a proposal (nothing changes). Not by its proposer, who may simply let it lapse."""
     proposal, label = _pending(proposal, rejected_by)
     return _decided(proposal, decided_by=rejected_by, label=label, state=CatalogueProposal.State.REJECTED)
+
+
+# -- one entry point per kind: create directly what grants nothing, propose every change ---------------------------
+# The API and the demo seed call these, so the line between "direct" and "two people" is drawn in one place.
+
+
+@transaction.atomic
+def category_submit(
+    *, code: str, label_zh: str, label_en: str, sensitive: bool, epidemic_only: bool | None = None,
+    submitted_by: Principal, legal_reference: str = "",
+) -> DataCategory | CatalogueProposal:
+    """A new category is created at once (it is bound to no purpose yet); a change of an existing one is proposed."""
+    _approver_label(submitted_by)
+    if not DataCategory.objects.filter(code=code).exists():
+        return category_upsert(code=code, label_zh=label_zh, label_en=label_en, sensitive=sensitive,
+                               epidemic_only=epidemic_only)
+    return category_change_propose(code=code, label_zh=label_zh, label_en=label_en, sensitive=sensitive,
+                                   epidemic_only=epidemic_only, proposed_by=submitted_by,
+                                   legal_reference=legal_reference)
+
+
+@transaction.atomic
+def purpose_submit(*, code: str, submitted_by: Principal, legal_reference: str = "",
+                   **fields: Any) -> Purpose | CatalogueProposal:
+    """A new purpose is created at once (declaring it authorizes nobody); a change of an existing one is proposed."""
+    _approver_label(submitted_by)
+    if not Purpose.objects.filter(code=code).exists():
+        return purpose_upsert(code=code, **fields)
+    return purpose_change_propose(code=code, **fields, legal_reference=legal_reference, proposed_by=submitted_by)
+
+
+@transaction.atomic
+def access_grant_submit(
+    *, organization: Organization, purpose: str | Purpose, submitted_by: Principal,
+    valid_from: dt.datetime | None = None, valid_until: dt.datetime | None = None, legal_reference: str = "",
+) -> AccessGrant | CatalogueProposal:
+    """A grant one administrator may make (consent, nothing sensitive) is made; any other is proposed."""
+    the_purpose = _purpose(purpose)
+    if grant_needs_second_approver(the_purpose):
+        return access_grant_propose(organization=organization, purpose=the_purpose.code, proposed_by=submitted_by,
+                                    valid_from=valid_from, valid_until=valid_until, legal_reference=legal_reference)
+    return access_grant_create(organization=organization, purpose=the_purpose, approved_by=submitted_by,
+                               valid_from=valid_from, valid_until=valid_until)
