@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.identity import selectors as identity_selectors
-from apps.identity.models import Citizen
+from apps.identity.models import ApiClient, Citizen
 
 from . import chain, selectors
 from .models import AccessGrant, CatalogueProposal, Consent, Representation
@@ -211,23 +211,36 @@ def _code_status_entries(citizen: Citizen) -> list[dict]:
     ]
 
 
+def _api_keys_held(citizen: Citizen) -> list[dict]:
+    # The keys this person answers for: their names and dates, never the key or its hash.
+    return [
+        {"organization": c.organization.slug, "name": c.name, "key_prefix": c.key_prefix, "scopes": c.scopes,
+         "created_at": _iso(c.created_at), "last_used_at": _iso(c.last_used_at), "revoked_at": _iso(c.revoked_at)}
+        for c in ApiClient.objects.filter(holder=citizen).select_related("organization").order_by("pk")
+    ]
+
+
 def _grants_approved(citizen: Citizen) -> list[dict]:
+    # By log-in, or with a key the citizen holds.
     return [
         {"organization": g.organization.slug, "purpose": g.purpose.code, "approved_at": _iso(g.created_at),
-         "state": g.state}
-        for g in AccessGrant.objects.filter(approved_by_user=citizen).select_related("organization", "purpose")
-        .order_by("pk")
+         "state": g.state, "with_key": g.approved_by_client.key_prefix if g.approved_by_client_id else None}
+        for g in AccessGrant.objects.filter(Q(approved_by_user=citizen) | Q(approved_by_client__holder=citizen))
+        .select_related("organization", "purpose", "approved_by_client").order_by("pk")
     ]
 
 
 def _proposals(citizen: Citizen) -> list[dict]:
-    # A bureau administrator's own acts under the two-person rule: what they proposed and what they decided.
+    # A bureau administrator's own acts under the two-person rule: what they proposed and what they decided,
+    # by log-in or with a key they hold.
+    mine = (Q(proposed_by_user=citizen) | Q(decided_by_user=citizen) | Q(proposed_by_person=citizen)
+            | Q(decided_by_person=citizen) | Q(proposed_by_client__holder=citizen)
+            | Q(decided_by_client__holder=citizen))
     return [
         {"id": p.pk, "kind": p.kind, "target": p.target, "state": p.state, "legal_reference": p.legal_reference,
-         "role": "proposed" if p.proposed_by_user_id == citizen.pk else "decided",
+         "role": "proposed" if citizen.pk in (p.proposed_by_user_id, p.proposed_by_person_id) else "decided",
          "created_at": _iso(p.created_at), "decided_at": _iso(p.decided_at), "grant": p.grant_id}
-        for p in CatalogueProposal.objects.filter(Q(proposed_by_user=citizen) | Q(decided_by_user=citizen))
-        .order_by("pk")
+        for p in CatalogueProposal.objects.filter(mine).order_by("pk")
     ]
 
 
@@ -246,11 +259,17 @@ register_export_section("sign_in_tokens", _sign_in_tokens, covers=("identity.Aut
                         title=_("Sign-in tokens"))
 register_export_section("code_status_entries", _code_status_entries, covers=("codes.StatusEntry.citizen",),
                         title=_("My long-lived codes: their status-list entries"))
-register_export_section("grants_approved", _grants_approved, covers=("consent.AccessGrant.approved_by_user",),
-                        title=_("Access grants I approved for the data bureau"))
+register_export_section("api_keys_held", _api_keys_held, covers=("identity.ApiClient.holder",),
+                        title=_("API keys I answer for"))
+register_export_section(
+    "grants_approved", _grants_approved, title=_("Access grants I approved for the data bureau"),
+    covers=("consent.AccessGrant.approved_by_user", "consent.AccessGrant.approved_by_client"),
+)
 register_export_section(
     "catalogue_proposals", _proposals, title=_("Catalogue changes and grants I proposed or decided"),
     covers=("consent.CatalogueProposal.proposed_by_user", "consent.CatalogueProposal.decided_by_user",
+            "consent.CatalogueProposal.proposed_by_person", "consent.CatalogueProposal.decided_by_person",
+            "consent.CatalogueProposal.proposed_by_client", "consent.CatalogueProposal.decided_by_client",
             "consent.CatalogueProposal.grant"),
 )
 

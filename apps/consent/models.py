@@ -358,6 +358,14 @@ class CatalogueProposal(models.Model):
         ApiClient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     proposed_by_label = models.CharField(max_length=200)
+    # The person behind the proposer and the decider (the user, or the holder of the key used): the two-person rule
+    # is about people, so two keys or a key and a log-in of one administrator count as one.
+    proposed_by_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -411,6 +419,17 @@ class CatalogueProposal(models.Model):
                 violation_error_message=_(
                     "A second administrator's key must decide a "
                     "proposal, never the key that proposed it."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decided_by_person__isnull=True)
+                | models.Q(proposed_by_person__isnull=True)
+                | ~models.Q(decided_by_person=models.F("proposed_by_person")),
+                name="proposal_not_decided_by_proposer_person",
+                violation_error_code="proposal_decided_by_proposer_person",
+                violation_error_message=_(
+                    "A second administrator must decide a proposal, never the person who proposed it, "
+                    "whichever key or log-in they use."
                 ),
             ),
         ]

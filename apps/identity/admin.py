@@ -40,6 +40,7 @@ class OrganizationAdmin(GuardedModelAdmin):
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ("key_prefix", "organization", "name", "kind", "created_at", "revoked_at")
+    list_display = ("key_prefix", "organization", "name", "kind", "holder", "created_at", "revoked_at")
+    raw_id_fields = ("holder",)
     readonly_fields = ("key_prefix", "key_hash", "created_at", "last_used_at")
     list_filter = ("kind",)

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -152,6 +153,12 @@ class ApiClient(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SERVICE)
     device_id = models.CharField(max_length=64, blank=True)
     scopes = models.JSONField(default=list, blank=True)
+    # The person answerable for what the key does. A catalogue decision made with a key counts as this person's,
+    # so two keys of one administrator are still one person under the two-person rule.
+    holder = models.ForeignKey(
+        Citizen, null=True, blank=True, on_delete=models.PROTECT, related_name="held_api_clients",
+        verbose_name=_("holder"),
+    )
     key_prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -173,6 +180,14 @@ class ApiClient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization}:{self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.holder_id is not None and not Membership.objects.filter(
+            user_id=self.holder_id, organization_id=self.organization_id
+        ).exists():
+            raise ValidationError({"holder": ValidationError(
+                _("The holder of a key must be a member of its organization."), code="holder_not_member")})
 
     @property
     def is_active(self) -> bool:

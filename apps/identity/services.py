@@ -286,8 +286,10 @@ def api_client_create(
     kind: str = ApiClient.Kind.SERVICE,
     device_id: str = "",
     scopes: list[str] | None = None,
+    holder: Citizen | None = None,
 ) -> tuple[ApiClient, str]:
-    """Create an API client; return it and the plain key, which is never retrievable again."""
+    """Create an API client; return it and the plain key, which is never retrievable again. ``holder`` is the
+    member of the organization answerable for the key (required for a key that decides catalogue proposals)."""
     prefix, key = credentials.new_api_key()
     client = ApiClient(
         organization=organization,
@@ -295,6 +297,7 @@ def api_client_create(
         kind=kind,
         device_id=device_id,
         scopes=sorted(set(scopes or [])),
+        holder=holder,
         key_prefix=prefix,
         key_hash=credentials.digest(key),
     )

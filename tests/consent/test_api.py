@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def bureau_api(api, bureau_admin):
     bureau = Organization.objects.get(slug="data-bureau")
     _client, key = identity_services.api_client_create(organization=bureau, name="bureau-system",
-                                                       scopes=["consent.admin"])
+                                                       scopes=["consent.admin"], holder=bureau_admin)
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     return api
 

@@ -17,25 +17,30 @@ from citycode.errors import Conflict, Forbidden
 pytestmark = pytest.mark.django_db
 
 
-def admin_key(name: str) -> str:
+def admin_key(name: str, holder=None) -> str:
     bureau = Organization.objects.get(slug="data-bureau")
-    _client, key = identity_services.api_client_create(organization=bureau, name=name, scopes=["consent.admin"])
+    _client, key = identity_services.api_client_create(organization=bureau, name=name, scopes=["consent.admin"],
+                                                       holder=holder)
     return key
+
+
+def key_api(key: str):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
 
 
 @pytest.fixture
 def first_key(api, bureau_admin):
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {admin_key('bureau-one')}")
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {admin_key('bureau-one', holder=bureau_admin)}")
     return api
 
 
 @pytest.fixture
-def second_key(bureau_admin):
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {admin_key('bureau-two')}")
-    return client
+def second_key(second_admin):
+    return key_api(admin_key("bureau-two", holder=second_admin))
 
 
 VENUE = {"code": "venue.entry", "label_zh": "场馆入场", "label_en": "Venue entry",
@@ -217,3 +222,68 @@ def test_making_a_category_sensitive_through_the_api_takes_two_keys(first_key, s
     assert not DataCategory.objects.get(code="identity.phone").sensitive
     assert second_key.post(f"/api/v1/consent/proposals/{r.json()['id']}/approve").status_code == 200
     assert DataCategory.objects.get(code="identity.phone").sensitive
+
+
+# -- The rule is about people: two keys, or a key and a log-in, of one administrator are one person ------------
+
+
+def test_one_administrator_with_two_keys_cannot_approve_their_own_change(first_key, bureau_admin, library, grant):
+    grant(library, "venue.entry")
+    # Given bureau-admin proposes with one key
+    r = first_key.post("/api/v1/consent/purposes", {**VENUE, "legal_basis": "statutory",
+                                                    "legal_reference": "某条例 第五条"}, format="json")
+    proposal = r.json()["id"]
+    # When the same person approves with a second key of their own
+    own_second_key = key_api(admin_key("bureau-admin-spare", holder=bureau_admin))
+    r = own_second_key.post(f"/api/v1/consent/proposals/{proposal}/approve")
+    # Then it is refused as their own proposal, and venue entry still needs consent
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "own_proposal")
+    assert Purpose.objects.get(code="venue.entry").legal_basis == "consent"
+    assert CatalogueProposal.objects.get(pk=proposal).state == "pending"
+
+
+def test_an_administrator_cannot_approve_by_log_in_what_their_key_proposed(first_key, bureau_admin):
+    r = first_key.post("/api/v1/consent/purposes", {**VENUE, "retention_days": 90}, format="json")
+    proposal = CatalogueProposal.objects.get(pk=r.json()["id"])
+    with pytest.raises(Forbidden) as refused:
+        services.proposal_approve(proposal=proposal, approved_by=bureau_admin)
+    assert refused.value.code == "own_proposal"
+    assert Purpose.objects.get(code="venue.entry").retention_days == 30
+
+
+def test_a_key_without_a_holder_proposes_nothing(bureau_admin):
+    # Given a bureau key nobody answers for
+    anonymous = key_api(admin_key("bureau-batch"))
+    # When it proposes a change, then it is refused and nothing is pending
+    r = anonymous.post("/api/v1/consent/purposes", {**VENUE, "retention_days": 90}, format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "key_without_holder")
+    assert not CatalogueProposal.objects.exists()
+
+
+def test_a_key_whose_holder_left_the_bureau_decides_nothing(first_key, second_admin):
+    r = first_key.post("/api/v1/consent/purposes", {**VENUE, "retention_days": 90}, format="json")
+    proposal = r.json()["id"]
+    # Given the second administrator's key, and then they leave the bureau
+    leaver_key = key_api(admin_key("bureau-leaver", holder=second_admin))
+    identity_services.membership_remove(user=second_admin, organization=Organization.objects.get(slug="data-bureau"))
+    # When the key approves, then it is refused and the proposal stays pending
+    r = leaver_key.post(f"/api/v1/consent/proposals/{proposal}/approve")
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "key_without_holder")
+    assert CatalogueProposal.objects.get(pk=proposal).state == "pending"
+
+
+def test_the_database_refuses_a_decision_by_the_proposing_person(bureau_admin, second_admin):
+    proposal = services.purpose_change_propose(**{**VENUE, "retention_days": 90}, proposed_by=bureau_admin)
+    CatalogueProposal.objects.filter(pk=proposal.pk).update(proposed_by_user=second_admin)  # the user field alone
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CatalogueProposal.objects.filter(pk=proposal.pk).update(
+            state="approved", decided_at=proposal.created_at, decided_by_user=None, decided_by_person=bureau_admin)
+
+
+def test_the_holder_s_export_shows_the_key_and_what_was_proposed_with_it(first_key, bureau_admin):
+    from apps.consent.export import export_for
+
+    first_key.post("/api/v1/consent/purposes", {**VENUE, "retention_days": 90}, format="json")
+    export = export_for(citizen=bureau_admin)
+    assert [k["name"] for k in export["api_keys_held"]] == ["bureau-one"]
+    assert [(p["target"], p["role"]) for p in export["catalogue_proposals"]] == [("venue.entry", "proposed")]

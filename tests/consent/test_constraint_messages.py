@@ -45,7 +45,7 @@ def test_constraint_codes_are_unique_so_each_maps_to_one_field():
 def bureau_api(api, bureau_admin):
     bureau = Organization.objects.get(slug="data-bureau")
     _client, key = identity_services.api_client_create(organization=bureau, name="bureau-system",
-                                                       scopes=["consent.admin"])
+                                                       scopes=["consent.admin"], holder=bureau_admin)
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     return api
 

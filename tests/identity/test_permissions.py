@@ -137,3 +137,21 @@ def test_a_platform_superuser_acts_for_no_organization_without_a_membership(make
     assert _can(root, a) == {"manage": False, "act": True, "view": True}
     assert _can(root, b) == NOTHING
     assert list(permissions.organizations_for(user=root)) == [a]
+
+
+def test_the_holder_of_a_key_must_be_a_member_of_its_organization(make_org, make_citizen):
+    from django.core.exceptions import ValidationError
+
+    from apps.identity import services
+    from apps.identity.models import ApiClient
+
+    library = make_org("city-library")
+    outsider = make_citizen(username="outsider")
+    # When a key is created for someone who is not a member, then it is refused and no key exists
+    with pytest.raises(ValidationError) as refused:
+        services.api_client_create(organization=library, name="gate", holder=outsider)
+    assert refused.value.error_dict["holder"][0].code == "holder_not_member"
+    assert not ApiClient.objects.exists()
+    services.membership_set(user=outsider, organization=library, role="staff")
+    client, _key = services.api_client_create(organization=library, name="gate", holder=outsider)
+    assert client.holder == outsider

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from apps.consent.errors import ConsentErrorCode
+from apps.identity import permissions as identity_permissions
 from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Conflict, Forbidden
 
@@ -33,6 +34,7 @@ from .catalogue import (
     purpose_upsert,
 )
 from .grants import (
+    DATA_BUREAU_SLUG,
     _approver_label,
     _grant_check,
     _grant_save,
@@ -44,14 +46,34 @@ from .grants import (
 Principal = Citizen | ApiClient
 
 
+def _person_of(who: Principal) -> Citizen:
+    """The person answerable for a proposal or a decision: the user, or the holder of the key used.
+
+    A key with no holder, or whose holder no longer manages the data bureau, decides nothing: otherwise one
+    administrator with two keys (or a key and a log-in) would be two people.
+    """
+    if isinstance(who, Citizen):
+        return who
+    holder = who.holder
+    bureau = Organization.objects.filter(slug=DATA_BUREAU_SLUG).first()
+    if holder is None or not (bureau is not None and identity_permissions.user_can(
+            user=holder, perm=identity_permissions.MANAGE, organization=bureau)):
+        raise Forbidden(ConsentErrorCode.KEY_WITHOUT_HOLDER,
+                        _("A catalogue proposal needs a person: this key has no holder who administers the data "
+                          "bureau (create it with --holder)."))
+    return holder
+
+
 def _proposal_new(*, kind: str, target: str, changes: dict[str, Any], proposed_by: Principal, legal_reference: str = "",
                   organization: Organization | None = None) -> CatalogueProposal:
+    label = _approver_label(proposed_by)[:200]
     proposal = CatalogueProposal(
         kind=kind, target=target, organization=organization, changes=changes,
         legal_reference=legal_reference.strip(),
         proposed_by_user=proposed_by if isinstance(proposed_by, Citizen) else None,
         proposed_by_client=proposed_by if isinstance(proposed_by, ApiClient) else None,
-        proposed_by_label=_approver_label(proposed_by)[:200],
+        proposed_by_person=_person_of(proposed_by),
+        proposed_by_label=label,
     )
     proposal.full_clean()
     proposal.save()
@@ -128,10 +150,12 @@ def access_grant_propose(
                          organization=organization, proposed_by=proposed_by, legal_reference=legal_reference)
 
 
-def _same_principal(proposal: CatalogueProposal, who: Principal) -> bool:
-    if isinstance(who, Citizen):
-        return proposal.proposed_by_user_id == who.pk
-    return proposal.proposed_by_client_id == who.pk
+def _same_person(proposal: CatalogueProposal, who: Principal) -> bool:
+    if isinstance(who, Citizen) and proposal.proposed_by_user_id == who.pk:
+        return True
+    if isinstance(who, ApiClient) and proposal.proposed_by_client_id == who.pk:
+        return True
+    return proposal.proposed_by_person_id == _person_of(who).pk
 
 
 def _pending(proposal: CatalogueProposal, decided_by: Principal) -> tuple[CatalogueProposal, str]:
@@ -139,7 +163,7 @@ def _pending(proposal: CatalogueProposal, decided_by: Principal) -> tuple[Catalo
     label = _approver_label(decided_by)
     if proposal.state != CatalogueProposal.State.PENDING:
         raise Conflict(ConsentErrorCode.PROPOSAL_DECIDED, _("This proposal has already been decided."))
-    if _same_principal(proposal, decided_by):
+    if _same_person(proposal, decided_by):
         raise Forbidden(ConsentErrorCode.OWN_PROPOSAL,
                         _("A second data-bureau administrator must decide this proposal, "
                                           "not the one who proposed it."))
@@ -150,6 +174,7 @@ def _decided(proposal: CatalogueProposal, *, decided_by: Principal, label: str, 
     proposal.state = state
     proposal.decided_by_user = decided_by if isinstance(decided_by, Citizen) else None
     proposal.decided_by_client = decided_by if isinstance(decided_by, ApiClient) else None
+    proposal.decided_by_person = _person_of(decided_by)
     proposal.decided_by_label = label[:200]
     proposal.decided_at = timezone.now()
     proposal.full_clean()
