@@ -224,7 +224,7 @@ def _grants_approved(citizen: Citizen) -> list[dict]:
     # By log-in, or with a key the citizen holds.
     return [
         {"organization": g.organization.slug, "purpose": g.purpose.code, "approved_at": _iso(g.created_at),
-         "state": g.state, "with_key": g.approved_by_client.key_prefix if g.approved_by_client_id else None}
+         "state": g.state, "with_key": g.approved_by_client.key_prefix if g.approved_by_client else None}
         for g in AccessGrant.objects.filter(Q(approved_by_user=citizen) | Q(approved_by_client__holder=citizen))
         .select_related("organization", "purpose", "approved_by_client").order_by("pk")
     ]
