@@ -337,6 +337,7 @@ class CatalogueProposal(models.Model):
         CATEGORY_CHANGE = "category_change", _("Change of a data category")
         PURPOSE_CHANGE = "purpose_change", _("Change of a purpose")
         GRANT = "grant", _("Access grant")
+        EMERGENCY = "emergency", _("Declaration of an emergency")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -376,6 +377,9 @@ class CatalogueProposal(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     grant = models.OneToOneField(
         AccessGrant, null=True, blank=True, on_delete=models.PROTECT, related_name="proposal"
+    )
+    emergency = models.OneToOneField(
+        "Emergency", null=True, blank=True, on_delete=models.PROTECT, related_name="proposal"
     )
     created_at = models.DateTimeField(default=timezone.now)
 

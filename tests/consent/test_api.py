@@ -3,7 +3,7 @@
 import pytest
 
 from apps.consent import export, services
-from apps.consent.models import AccessGrant
+from apps.consent.models import AccessGrant, CatalogueProposal
 from apps.identity import services as identity_services
 from apps.identity.models import Organization
 from tests.conftest import valid_id_number
@@ -97,7 +97,7 @@ def test_the_export_holds_everything_and_takes_extensions(citizen_api, library, 
     assert data["test_extra"] == {"username": citizen_api.citizen.username}
 
 
-def test_the_data_bureau_manages_purposes_grants_and_emergencies(bureau_api, library, alice):
+def test_the_data_bureau_manages_purposes_grants_and_emergencies(bureau_api, library, alice, second_admin):
     # categories and purposes
     r = bureau_api.post("/api/v1/consent/categories", {"code": "talent.level", "label_zh": "人才层次",
                                                        "label_en": "Talent level", "sensitive": False}, format="json")
@@ -125,8 +125,10 @@ def test_the_data_bureau_manages_purposes_grants_and_emergencies(bureau_api, lib
     r = bureau_api.post("/api/v1/consent/emergencies", {
         "name": "Outbreak", "legal_reference": "ref", "purposes": ["health.contact_tracing"],
         "starts_at": later(hours=-1).isoformat(), "ends_at": later(days=3).isoformat()}, format="json")
-    assert r.status_code == 201, r.json()
-    r = bureau_api.post(f"/api/v1/consent/emergencies/{r.json()['id']}/end")
+    assert r.status_code == 202 and r.json()["kind"] == "emergency", r.json()
+    proposal = services.proposal_approve(proposal=CatalogueProposal.objects.get(pk=r.json()["id"]),
+                                         approved_by=second_admin)
+    r = bureau_api.post(f"/api/v1/consent/emergencies/{proposal.emergency_id}/end")
     assert r.status_code == 200
 
 

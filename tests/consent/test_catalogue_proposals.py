@@ -287,3 +287,68 @@ def test_the_holder_s_export_shows_the_key_and_what_was_proposed_with_it(first_k
     export = export_for(citizen=bureau_admin)
     assert [k["name"] for k in export["api_keys_held"]] == ["bureau-one"]
     assert [(p["target"], p["role"]) for p in export["catalogue_proposals"]] == [("venue.entry", "proposed")]
+
+
+# -- An emergency lifts consent for its purposes: one administrator alone cannot declare one -----------------------
+
+
+@pytest.fixture
+def contact_tracing(db):
+    return services.purpose_upsert(code="health.contact_tracing", label_zh="流调", label_en="Contact tracing",
+                                   legal_basis="emergency", categories=["location.whereabouts"], retention_days=14)
+
+
+def _outbreak(**overrides):
+    from tests.consent.conftest import later
+
+    return {"name": "Outbreak", "legal_reference": "《突发事件应对法》第四十九条",
+            "purposes": ["health.contact_tracing"],
+            "starts_at": later(hours=-1).isoformat(), "ends_at": later(days=3).isoformat(), **overrides}
+
+
+def test_one_key_alone_only_proposes_an_emergency(first_key, second_admin, contact_tracing):
+    from apps.consent.models import Emergency
+
+    # When one administrator's key declares an emergency
+    r = first_key.post("/api/v1/consent/emergencies", _outbreak(), format="json")
+    # Then it is a pending proposal and no emergency is in force
+    assert (r.status_code, r.json()["kind"], r.json()["state"]) == (202, "emergency", "pending")
+    assert not Emergency.objects.exists()
+    # And only a second person's approval declares it, naming both
+    proposal = services.proposal_approve(proposal=CatalogueProposal.objects.get(pk=r.json()["id"]),
+                                         approved_by=second_admin)
+    emergency = Emergency.objects.get()
+    assert proposal.emergency == emergency
+    assert [p.code for p in emergency.purposes.all()] == ["health.contact_tracing"]
+    assert emergency.declared_by_label == "bureau-admin-2, proposed by api-client bureau-one of data-bureau"
+
+
+def test_the_proposer_cannot_declare_their_own_emergency(first_key, bureau_admin, contact_tracing):
+    from apps.consent.models import Emergency
+
+    r = first_key.post("/api/v1/consent/emergencies", _outbreak(), format="json")
+    with pytest.raises(Forbidden) as refused:
+        services.proposal_approve(proposal=CatalogueProposal.objects.get(pk=r.json()["id"]), approved_by=bureau_admin)
+    assert refused.value.code == "own_proposal"
+    assert not Emergency.objects.exists()
+
+
+def test_an_emergency_proposal_is_checked_when_made(first_key, contact_tracing):
+    # A purpose that does not rest on an emergency basis is refused at once; nothing is pending
+    r = first_key.post("/api/v1/consent/emergencies", _outbreak(purposes=["venue.entry"]), format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "purpose_not_emergency")
+    assert not CatalogueProposal.objects.exists()
+
+
+def test_an_emergency_that_would_already_be_over_is_not_declared(first_key, second_admin, contact_tracing):
+    from apps.consent.models import Emergency
+    from tests.consent.conftest import later
+
+    r = first_key.post("/api/v1/consent/emergencies", _outbreak(ends_at=later(days=3).isoformat()), format="json")
+    proposal = CatalogueProposal.objects.get(pk=r.json()["id"])
+    proposal.changes["ends_at"] = later(hours=-1).isoformat()  # approved too late: the period has passed
+    proposal.save(update_fields=["changes"])
+    with pytest.raises(Conflict) as refused:
+        services.proposal_approve(proposal=proposal, approved_by=second_admin)
+    assert refused.value.code == "proposal_stale"
+    assert not Emergency.objects.exists()

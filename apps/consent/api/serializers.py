@@ -173,7 +173,7 @@ class GrantCreateInput(serializers.Serializer):
 class ProposalOutput(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    target = serializers.CharField(help_text="The purpose or category code.")
+    target = serializers.CharField(help_text="The purpose or category code (an emergency: the purposes it covers).")
     organization = serializers.CharField(source="organization.slug", allow_null=True, default=None)
     changes = serializers.JSONField(help_text="The proposed values, applied as they stand on approval.")
     legal_reference = serializers.CharField()
@@ -183,6 +183,7 @@ class ProposalOutput(serializers.Serializer):
     decided_by = serializers.CharField(source="decided_by_label")
     decided_at = serializers.DateTimeField(allow_null=True)
     grant = serializers.IntegerField(source="grant_id", allow_null=True)
+    emergency = serializers.IntegerField(source="emergency_id", allow_null=True)
 
 
 class EmergencyInput(serializers.Serializer):

@@ -379,13 +379,14 @@ class AdminEmergencyListApi(APIView):
 class AdminEmergencyDeclareApi(APIView):
     permission_classes = [IsDataBureauClient]
 
-    @extend_schema(request=s.EmergencyInput, responses={201: s.EmergencyOutput}, tags=["consent admin"],
-                   summary="Declare an emergency (its purposes need no consent while it lasts)")
+    @extend_schema(request=s.EmergencyInput, responses={202: s.ProposalOutput}, tags=["consent admin"],
+                   summary="Propose an emergency (its purposes need no consent while it lasts); a second "
+                           "administrator approves it at /api/v1/consent/proposals/{id}/approve")
     def post(self, request):
         data = s.EmergencyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        emergency = services.emergency_declare(**data.validated_data, declared_by=request.auth)
-        return Response(s.EmergencyOutput(emergency).data, status=status.HTTP_201_CREATED)
+        proposal = services.emergency_propose(**data.validated_data, proposed_by=request.auth)
+        return Response(s.ProposalOutput(proposal).data, status=status.HTTP_202_ACCEPTED)
 
 
 class AdminEmergencyEndApi(APIView):

@@ -4,8 +4,9 @@ reaches an organization. Callers import from `apps.consent.services`; the names 
 gate            disclose(), DisclosureDenied, Disclosure, DENIAL_MESSAGES
 catalogue       category_upsert, purpose_upsert, purpose_set_active, catalogue_ensure
 grants          access_grant_create, access_grant_revoke
-proposals       category_change_propose, purpose_change_propose, access_grant_propose, proposal_approve,
-                proposal_reject (the two-person rule for catalogue changes and grants without consent)
+proposals       category_change_propose, purpose_change_propose, access_grant_propose, emergency_propose,
+                proposal_approve, proposal_reject (the two-person rule for catalogue changes, grants without
+                consent and emergencies)
 consents        consent_give, consent_withdraw, receipt_key_rotate
 representation  representation_create, representation_revoke, representation_end
 emergencies     emergency_declare, emergency_end
@@ -23,6 +24,7 @@ from .proposals import (
     access_grant_submit,
     category_change_propose,
     category_submit,
+    emergency_propose,
     proposal_approve,
     proposal_reject,
     purpose_change_propose,
@@ -39,4 +41,5 @@ __all__ = [
     "representation_create", "representation_end", "representation_revoke",
     "access_grant_propose", "category_change_propose", "grant_needs_second_approver", "proposal_approve",
     "proposal_reject", "purpose_change_propose", "access_grant_submit", "category_submit", "purpose_submit",
+    "emergency_propose",
 ]

@@ -18,19 +18,9 @@ from .catalogue import _purpose
 from .grants import _approver_label
 
 
-@transaction.atomic
-def emergency_declare(
-    *,
-    name: str,
-    legal_reference: str,
-    purposes: list[str | Purpose],
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    declared_by: Citizen | ApiClient,
-) -> Emergency:
-    """Declare an emergency. Only purposes whose legal basis is `emergency` may be covered; while it lasts they
-    need no consent, after `ends_at` they need consent again."""
-    label = _approver_label(declared_by)
+def emergency_check(*, name: str, legal_reference: str, purposes: list[str | Purpose], starts_at: dt.datetime,
+                    ends_at: dt.datetime, label: str) -> tuple[Emergency, list[Purpose]]:
+    """The emergency as it would be declared, validated but not saved, and the purposes it covers."""
     covered = [_purpose(p) for p in purposes]
     if not covered:
         raise ValidationError({"purposes": ValidationError(_("Name the purposes the emergency covers."),
@@ -41,8 +31,30 @@ def emergency_declare(
             _("These purposes do not rest on an emergency basis: %(codes)s") % {"codes": ", ".join(wrong)},
         )
     emergency = Emergency(name=name, legal_reference=legal_reference, starts_at=starts_at, ends_at=ends_at,
-                          declared_by_label=label)
+                          declared_by_label=label[:200])
     emergency.full_clean()
+    return emergency, covered
+
+
+@transaction.atomic
+def emergency_declare(
+    *,
+    name: str,
+    legal_reference: str,
+    purposes: list[str | Purpose],
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    declared_by: Citizen | ApiClient,
+    proposed_by_label: str = "",
+) -> Emergency:
+    """Declare an emergency. Only purposes whose legal basis is `emergency` may be covered; while it lasts they
+    need no consent, after `ends_at` they need consent again. The API only proposes one (``emergency_propose``):
+    this applies it once a second administrator approves."""
+    label = _approver_label(declared_by)
+    if proposed_by_label:
+        label = f"{label}, proposed by {proposed_by_label}"
+    emergency, covered = emergency_check(name=name, legal_reference=legal_reference, purposes=purposes,
+                                         starts_at=starts_at, ends_at=ends_at, label=label)
     emergency.save()
     emergency.purposes.set(covered)
     return emergency

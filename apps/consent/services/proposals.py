@@ -33,6 +33,7 @@ from .catalogue import (
     purpose_change_check,
     purpose_upsert,
 )
+from .emergencies import emergency_check, emergency_declare
 from .grants import (
     DATA_BUREAU_SLUG,
     _approver_label,
@@ -198,6 +199,20 @@ def _one_person_grants_end(purposes: list[Purpose], *, revoked_by: Principal) ->
 
 
 @transaction.atomic
+def emergency_propose(*, name: str, legal_reference: str, purposes: list[str], starts_at: dt.datetime,
+                      ends_at: dt.datetime, proposed_by: Principal) -> CatalogueProposal:
+    """Propose an emergency. While it lasts its purposes read without consent, so declaring one is a two-person act
+    like a statutory grant; ending one early only takes access away and stays a one-person act."""
+    label = _approver_label(proposed_by)
+    emergency, covered = emergency_check(name=name, legal_reference=legal_reference, purposes=list(purposes),
+                                         starts_at=starts_at, ends_at=ends_at, label=label)
+    changes = {"name": emergency.name, "purposes": [p.code for p in covered], "starts_at": starts_at.isoformat(),
+               "ends_at": ends_at.isoformat()}
+    return _proposal_new(kind=CatalogueProposal.Kind.EMERGENCY, target=",".join(changes["purposes"])[:64],
+                         changes=changes, proposed_by=proposed_by, legal_reference=legal_reference)
+
+
+@transaction.atomic
 def proposal_approve(*, proposal: CatalogueProposal, approved_by: Principal) -> CatalogueProposal:
     """Approve and apply a proposal: never by its proposer; the change is checked again as it now stands."""
     proposal, label = _pending(proposal, approved_by)
@@ -209,6 +224,15 @@ def proposal_approve(*, proposal: CatalogueProposal, approved_by: Principal) -> 
         one_person = _one_person_purposes(Purpose.objects.filter(code=proposal.target))
         purpose_change_apply(code=proposal.target, changes=proposal.changes)
         _one_person_grants_end(one_person, revoked_by=approved_by)
+    elif proposal.kind == CatalogueProposal.Kind.EMERGENCY:
+        changes = proposal.changes
+        starts_at, ends_at = (parse_datetime(changes[k]) for k in ("starts_at", "ends_at"))
+        assert starts_at is not None and ends_at is not None, "an emergency proposal without its period"
+        if ends_at <= timezone.now():
+            raise Conflict(ConsentErrorCode.PROPOSAL_STALE, _("This emergency would already be over; propose again."))
+        proposal.emergency = emergency_declare(
+            name=changes["name"], legal_reference=proposal.legal_reference, purposes=changes["purposes"],
+            starts_at=starts_at, ends_at=ends_at, declared_by=approved_by, proposed_by_label=proposal.proposed_by_label)
     else:
         valid_from, valid_until = (parse_datetime(v) if v else None
                                    for v in (proposal.changes.get("valid_from"), proposal.changes.get("valid_until")))
