@@ -14,6 +14,19 @@ class CodesConfig(CodeTypeAppConfig):
 
     def ready(self) -> None:
         super().ready()  # registers the city code
+        from .defined import defined_type_map
+        from .plugin_api import registry
+
+        registry.set_dynamic(defined_type_map)  # department-defined types, read from the database
+        from apps.consent.export import register_export_section
+
+        from .selectors import defined_type_version_list
+
+        register_export_section(
+            "code_type_definitions", lambda citizen: defined_type_version_list(person=citizen),
+            title=_("Department code types I proposed or decided"),
+            covers=("codes.DefinedCodeTypeVersion.proposed_by_person", "codes.DefinedCodeTypeVersion.decided_by_person"),
+        )
         post_migrate.connect(_sync_code_type_catalogue, sender=self, dispatch_uid="codes.code_type_catalogue_sync")
         # A flush (tests) or migration may remove keys and subjects: the in-process caches must not outlive them.
         post_migrate.connect(_forget_process_caches, sender=self, dispatch_uid="codes.forget_process_caches")

@@ -24,6 +24,8 @@ What may be stale, and for how long:
   masks per group count in ``base45._b45_masks``/``base45._b45_decode_masks`` (constants).
   :func:`forget_process_caches` clears them too.
 - the single-use purposes: :data:`PURPOSE_SECONDS` per process after the data bureau changes the flag.
+- department-defined code types (``defined.defined_type_map``): :data:`PROCESS_SECONDS` per process after a
+  version is published; they live in the process memo, so no restart is needed.
 
 Outside apps/codes (apps lower in the import order cannot use this module), three more, none of which can be
 stale: the consent gate's category bound per purpose (``consent.services.gate._bound_cache``, keyed by the
@@ -153,6 +155,10 @@ def invalidate_on_commit(invalidator: Callable[[], None]) -> None:
     # the old state in between.
     invalidator()
     transaction.on_commit(invalidator)
+
+
+def forget_memo(key: str) -> None:
+    _memo.pop(key, None)
 
 
 def forget_signer(kid: str) -> None:

@@ -33,4 +33,14 @@ class CodesErrorCode(ErrorCodeEnum):
     STATUS_ENTRY_NOT_FOUND = "status_entry_not_found", 404
     STATUS_LIST_NOT_FOUND = "status_list_not_found", 404
     ALREADY_USED = "already_used", 409
+    # Department-defined code types (issue 12).
+    CODE_TYPE_TAKEN = "code_type_taken", 409
+    VERSION_DECIDED = "version_decided", 409
+    NOT_A_DEPARTMENT = "not_a_department", 403
+    NOT_AN_ISSUER = "not_an_issuer", 403
+    OWN_PROPOSAL = "own_proposal", 403
+    KEY_WITHOUT_HOLDER = "key_without_holder", 403
+    SCHEMA_INVALID = "schema_invalid", 400
+    CLAIMS_INVALID = "claims_invalid", 400
+    CODE_NOT_FOUND = "code_not_found", 404
     NO_SIGNING_KEY = "no_signing_key", 503

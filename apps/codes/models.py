@@ -135,3 +135,104 @@ class TokenUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issuer}:{self.cti} for {self.purpose}"
+
+
+class DefinedCodeType(models.Model):
+    """A code type a city department defined through the API, with no code and no restart (issue 12).
+
+    Its versions hold the definition; the registry serves the newest published one next to the built-in types.
+    """
+
+    key = models.CharField(max_length=32, unique=True)
+    department = models.ForeignKey("identity.Organization", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("department-defined code type")
+        verbose_name_plural = _("department-defined code types")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class DefinedCodeTypeVersion(models.Model):
+    """One version of a defined code type. Published versions are never edited: a change is a new version, and
+    codes issued under an older one keep verifying and presenting by their own version."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Awaiting the data bureau")
+        PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
+
+    code_type = models.ForeignKey(DefinedCodeType, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PROPOSED)
+    label_zh = models.CharField(max_length=100)
+    label_en = models.CharField(max_length=100)
+    claims_schema = models.JSONField(help_text=_("JSON Schema (draft 2020-12) that every issued code's claims meet."))
+    # {claim: [label_zh, label_en]}: how a verifier's screen names each claim.
+    field_labels = models.JSONField(default=dict)
+    lifetime_seconds = models.PositiveIntegerField()
+    issuers = models.JSONField(default=list, help_text=_("Slugs of the organizations that may issue these codes."))
+    purposes = models.JSONField(default=list)
+    # Four eyes: the department's person proposes, a data-bureau administrator (never the same person) publishes.
+    proposed_by_person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_by_label = models.CharField(max_length=200)
+    decided_by_person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                          related_name="+")
+    decided_by_label = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code_type", "version"]
+        verbose_name = _("version of a defined code type")
+        verbose_name_plural = _("versions of defined code types")
+        constraints = [
+            models.UniqueConstraint(fields=["code_type", "version"], name="codes_defined_version_unique",
+                violation_error_code="version_taken",
+                violation_error_message=_("This version of the code type already exists.")),
+            models.CheckConstraint(condition=Q(lifetime_seconds__gte=30, lifetime_seconds__lte=86400),
+                name="codes_defined_lifetime_bounds", violation_error_code="lifetime_out_of_bounds",
+                violation_error_message=_("A code lives between 30 seconds and 24 hours.")),
+            models.CheckConstraint(
+                condition=Q(decided_by_person__isnull=True) | ~Q(decided_by_person=models.F("proposed_by_person")),
+                name="codes_defined_not_decided_by_proposer", violation_error_code="defined_type_own_proposal",
+                violation_error_message=_("The data bureau decides a code type, never the person who proposed it.")),
+            models.CheckConstraint(
+                condition=Q(state="proposed", decided_at__isnull=True)
+                | (~Q(state="proposed") & Q(decided_at__isnull=False, decided_by_person__isnull=False)),
+                name="codes_defined_decision_consistent", violation_error_code="defined_type_decision_inconsistent",
+                violation_error_message=_("A version is decided exactly when it is published or rejected.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code_type.key} v{self.version} ({self.state})"
+
+
+class DefinedCode(models.Model):
+    """A code of a defined type issued to a person, matched by the keyed hash of their ID number (so an issuer
+    learns nothing about who has registered here: the code waits for its holder)."""
+
+    version = models.ForeignKey(DefinedCodeTypeVersion, on_delete=models.PROTECT, related_name="codes")
+    subject_hash = models.CharField(max_length=64)
+    claims = models.JSONField()
+    issued_by = models.ForeignKey("identity.Organization", on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=64, help_text=_("The issuer's own id: re-sending it changes nothing."))
+    valid_until = models.DateField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("issued code of a defined type")
+        verbose_name_plural = _("issued codes of defined types")
+        indexes = [models.Index(fields=["subject_hash"], name="codes_defined_subject")]
+        constraints = [
+            models.UniqueConstraint(fields=["issued_by", "reference"], name="codes_defined_reference_unique",
+                violation_error_code="reference_taken",
+                violation_error_message=_("This issuer already issued a code with this reference.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} #{self.pk}"

@@ -12,8 +12,10 @@ A city department adds a code type (the talent office's 人才码, say) as a Dja
 and names that app in the allowlist setting ``CITYCODE_CODE_TYPES`` (settings appends it to INSTALLED_APPS).
 Its ``ready()`` registers the code types into :data:`registry`. The registry refuses a duplicate key, a
 second provider of the same data category, anything that is not a :class:`CodeType`, an app outside the
-allowlist, and any registration once start-up has ended (``django.apps.apps.ready``): the set of code types
-is fixed for the life of the process, like NetBox's plugin registry.
+allowlist, and any registration once start-up has ended (``django.apps.apps.ready``): the set of registered
+code types is fixed for the life of the process, like NetBox's plugin registry. Beside them, core serves the
+code types that city departments define through the API with no code (``apps/codes/defined.py``): the registry
+reads those from the database, and they can neither replace a registered type nor provide its categories.
 
 Core never branches on a code type: it lists, issues, scans and collects data only through the registry.
 
@@ -37,7 +39,7 @@ What a code type declares and implements:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -204,6 +206,7 @@ class CodeTypeRegistry:
         self._providers: dict[str, CodeType] = {}
         self._field_labels: dict[str, dict[str, tuple[str, str]]] = {}
         self._locked = False
+        self._dynamic: Callable[[], Mapping[str, CodeType]] | None = None
         self._follow_startup = follow_startup
         self._allowed_apps = None if allowed_apps is None else frozenset(allowed_apps)
 
@@ -255,36 +258,63 @@ class CodeTypeRegistry:
                 self._field_labels[spec.code] = {key: (zh, en) for key, zh, en in spec.fields}
         return instance
 
+    def set_dynamic(self, source: Callable[[], Mapping[str, CodeType]] | None) -> None:
+        """Code types defined at run time (core's department-defined types, read from the database), served after
+        the registered ones. Core sets it; a plugin never does. Their keys and categories never shadow a
+        registered type's: the registered one wins, and defining such a type is refused."""
+        self._dynamic = source
+
+    def _dynamic_types(self) -> Mapping[str, CodeType]:
+        return self._dynamic() if self._dynamic is not None else {}
+
     # -- reads --------------------------------------------------------------------------------------------
 
     def all(self) -> list[CodeType]:
-        """Every registered code type, in registration order (core's city code first)."""
-        return list(self._types.values())
+        """Every code type: the registered ones in registration order (core's city code first), then the
+        department-defined ones."""
+        return [*self._types.values(), *(t for k, t in self._dynamic_types().items() if k not in self._types)]
 
-    def keys(self) -> list[str]:
+    def registered_keys(self) -> list[str]:
+        """The keys of the registered (built-in and plugged-in) types in registration order, without the
+        department-defined ones (no database read)."""
         return list(self._types)
 
+    def keys(self) -> list[str]:
+        return [t.key for t in self.all()]
+
     def get(self, key: str) -> CodeType:
-        try:
-            return self._types[key]
-        except KeyError:
-            raise UnknownCodeType(key) from None
+        found = self._types.get(key)
+        if found is None:
+            found = self._dynamic_types().get(key)
+        if found is None:
+            raise UnknownCodeType(key)
+        return found
 
     def owner(self, key: str) -> str:
-        return self._owners[self.get(key).key]
+        if key not in self._types:
+            self.get(key)  # UnknownCodeType unless it is a defined type
+            return "apps.codes"  # department-defined types are core's
+        return self._owners[key]
 
     def provider_for(self, category: str) -> CodeType | None:
-        return self._providers.get(category)
+        found = self._providers.get(category)
+        if found is None:
+            found = next((t for t in self._dynamic_types().values() if category in t.provides), None)
+        return found
 
     def field_label(self, category: str, key: str, language: str | None = None) -> str:
         """The label a code type declared for one key of a category's structured value (the key if none)."""
         labels = self._field_labels.get(category, {}).get(key)
         if labels is None:
+            provider = None if category in self._providers else self.provider_for(category)
+            spec = next((c for c in provider.categories if c.code == category), None) if provider else None
+            labels = next(((zh, en) for name, zh, en in spec.fields if name == key), None) if spec else None
+        if labels is None:
             return key
         return labels[1] if prefers_english(language) else labels[0]
 
     def provided_categories(self) -> frozenset[str]:
-        return frozenset(self._providers)
+        return frozenset(self._providers).union(*(t.provides for t in self._dynamic_types().values()))
 
     def collect(self, *, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:
         """The value of each requested category from its provider; ``None`` where no code type provides it.
@@ -294,22 +324,24 @@ class CodeTypeRegistry:
         """
         wanted = list(dict.fromkeys(categories))
         by_provider: dict[str, list[str]] = {}
+        providers: dict[str, CodeType] = {}
         for category in wanted:
-            provider = self._providers.get(category)
+            provider = self.provider_for(category)
             if provider is not None:
                 by_provider.setdefault(provider.key, []).append(category)
+                providers[provider.key] = provider
         values: dict[str, Any] = {}
         for key, asked in by_provider.items():
-            supplied: Mapping[str, Any] = self._types[key].provide(citizen=citizen, categories=tuple(asked))
+            supplied: Mapping[str, Any] = providers[key].provide(citizen=citizen, categories=tuple(asked))
             for category in asked:
                 values[category] = supplied.get(category)
         return {category: values.get(category) for category in wanted}
 
     def __contains__(self, key: object) -> bool:
-        return key in self._types
+        return key in self._types or (isinstance(key, str) and key in self._dynamic_types())
 
     def __len__(self) -> int:
-        return len(self._types)
+        return len(self.all())
 
 
 #: The process's registry. Code types register into it from ``CodeTypeAppConfig.ready()``.

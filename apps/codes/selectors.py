@@ -235,3 +235,17 @@ def verified_token_get(*, token: str, expected_type: str | None = None,
         if fresh.get(verified.issuer, verified.code_type) is None:
             raise tokens.VerificationFailed("revoked", "no status list")
     return verified
+
+
+def defined_type_version_list(*, person: Any) -> list[dict[str, Any]]:
+    """The versions of department-defined code types this person proposed or decided (for their export)."""
+    from django.db.models import Q
+
+    from .models import DefinedCodeTypeVersion
+
+    rows = (DefinedCodeTypeVersion.objects.filter(Q(proposed_by_person=person) | Q(decided_by_person=person))
+            .select_related("code_type").order_by("pk"))
+    return [{"code_type": v.code_type.key, "version": v.version, "state": v.state,
+             "role": "proposed" if v.proposed_by_person_id == person.pk else "decided",
+             "created_at": v.created_at.isoformat(), "decided_at": v.decided_at.isoformat() if v.decided_at else None}
+            for v in rows]

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.codes.errors import CodesErrorCode
-from citycode.errors import DomainError, NotFound
+from citycode.errors import Conflict, DomainError, Forbidden, NotFound
 
 from . import caches, keys, selectors, statuslists, tokens, trust
 from .models import IssuerKey, PeerKey, StatusEntry, StatusList, TokenUse
@@ -411,3 +411,272 @@ def token_uses_prune(*, now: dt.datetime | None = None) -> int:
     """Forget the uses of tokens that have expired: an expired token is refused anyway, so its row is dead."""
     deleted, _by_model = TokenUse.objects.filter(expires_at__lte=now or timezone.now()).delete()
     return deleted
+
+
+# -- department-defined code types (issue 12) -----------------------------------------------------------
+# A department defines a code type with no code: key, labels, a JSON Schema for its claims, who may issue, the
+# purposes it offers, a lifetime. Four eyes: the department's person proposes, a data-bureau administrator
+# publishes (apps/codes/defined.py serves it from then on, with no restart). A change is a new version.
+
+DEFINE_SCOPE = "codes.define"
+ISSUE_SCOPE = "codes.issue"
+# Claims never carry a name, an ID number or a phone number (DESIGN.md): a schema that names one is refused.
+PERSONAL_CLAIM_NAMES = frozenset({"name", "full_name", "id_number", "id_no", "idcard", "id_card", "phone", "mobile",
+                                  "phone_number", "address", "birth_date", "birthday", "xm", "sfzh", "sjhm"})
+MAX_SCHEMA_BYTES = 16_000
+# Its category and purposes are "<key>.<name>", so the key follows the catalogue's code rule (no hyphen).
+DEFINED_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+
+
+def _department_person(proposer: Any) -> tuple[str, Any]:
+    """The department and the person behind a definition: a key with ``codes.define`` of a city department, held
+    by one of its members (the person the data bureau's decision is checked against)."""
+    from apps.identity.models import ApiClient, Organization
+
+    if not isinstance(proposer, ApiClient) or DEFINE_SCOPE not in (proposer.scopes or []):
+        raise Forbidden(CodesErrorCode.NOT_A_DEPARTMENT, _("Only a city department's key with the codes.define "
+                                                           "scope may define a code type."))
+    if proposer.organization.kind != Organization.Kind.DEPARTMENT:
+        raise Forbidden(CodesErrorCode.NOT_A_DEPARTMENT, _("Only a city department may define a code type."))
+    if proposer.holder is None:
+        raise Forbidden(CodesErrorCode.KEY_WITHOUT_HOLDER, _("A code type needs a person who answers for it: this "
+                                                             "key has no holder."))
+    return f"api-client {proposer.name} of {proposer.organization.slug}", proposer.holder
+
+
+def _schema_check(schema: Any, field_labels: Any) -> None:
+    import json
+
+    import jsonschema
+
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(schema, dict) or schema.get("type") != "object" or not isinstance(properties, dict) \
+            or not properties or len(json.dumps(schema)) > MAX_SCHEMA_BYTES:
+        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("The claims schema must be a JSON Schema of an object with "
+                                                           "named properties (at most 16 kB)."))
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("The claims schema is not valid JSON Schema: %(error)s")
+                          % {"error": exc.message}) from None
+    names = set(schema["properties"])
+    personal = sorted(n for n in names if n.lower() in PERSONAL_CLAIM_NAMES)
+    if personal:
+        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("Codes never carry a name, an ID number, a phone number "
+                                                           "or an address: %(names)s") % {"names": ", ".join(personal)})
+    if "ver" in names or "$ref" in json.dumps(schema):
+        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("The claim name “ver” is reserved, and references "
+                                                           "($ref) are not allowed."))
+    if not isinstance(field_labels, dict) or set(field_labels) != names or not all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(x, str) and x.strip() for x in pair)
+            for pair in field_labels.values()):
+        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("Every claim needs a label in Chinese and in English: "
+                                                           "field_labels = {claim: [zh, en]}."))
+
+
+def _purposes_check(*, key: str, purposes: Any) -> list[dict[str, Any]]:
+    from apps.consent import selectors as consent_selectors
+
+    from .defined import record_category
+
+    if not isinstance(purposes, list) or not purposes:
+        raise ValidationError({"purposes": ValidationError(_("Name at least one purpose."), code="required")})
+    own = record_category(key)
+    clean = []
+    for p in purposes:
+        if not isinstance(p, dict) or not str(p.get("code", "")).startswith(f"{key}."):
+            raise ValidationError({"purposes": ValidationError(
+                _("Each purpose is an object whose code starts with the code type's key and a dot."), code="invalid")})
+        categories = p.get("categories") or [own]
+        for category in categories:
+            if category == own:
+                continue
+            known = consent_selectors.category_get(code=category)
+            if known is None or known.epidemic_only:
+                raise ValidationError({"purposes": ValidationError(
+                    _("Unknown or epidemic-only data category: %(code)s") % {"code": category}, code="invalid")})
+        try:
+            retention = int(p.get("retention_days", 0))
+        except (TypeError, ValueError):
+            retention = 0
+        if not (p.get("label_zh") and p.get("label_en")) or not 1 <= retention <= 3650:
+            raise ValidationError({"purposes": ValidationError(
+                _("Each purpose needs labels in both languages and a retention of 1 to 3650 days."), code="invalid")})
+        clean.append({"code": p["code"], "label_zh": str(p["label_zh"])[:100], "label_en": str(p["label_en"])[:100],
+                      "description_zh": str(p.get("description_zh", ""))[:500],
+                      "description_en": str(p.get("description_en", ""))[:500],
+                      "categories": list(dict.fromkeys(categories)), "retention_days": retention})
+    return clean
+
+
+@transaction.atomic
+def defined_type_propose(
+    *, proposer: Any, key: str, label_zh: str, label_en: str, claims_schema: dict[str, Any],
+    field_labels: dict[str, list[str]], lifetime_seconds: int, issuers: list[str], purposes: list[dict[str, Any]],
+) -> Any:
+    """A department proposes a code type, or a new version of its own: nothing is served until the data bureau
+    publishes it. The key must not be a registered type's, nor another department's."""
+    from apps.identity.models import Organization
+
+    from .models import DefinedCodeType, DefinedCodeTypeVersion
+    from .plugin_api import registry as code_types
+
+    label, person = _department_person(proposer)
+    if not isinstance(key, str) or not DEFINED_KEY_PATTERN.match(key):
+        raise ValidationError({"key": ValidationError(_("A key is 2–32 lower-case letters, digits or _, starting "
+                                                        "with a letter."), code="invalid")})
+    if key in code_types.registered_keys():
+        raise Conflict(CodesErrorCode.CODE_TYPE_TAKEN, _("A built-in code type already has this key."))
+    defined = DefinedCodeType.objects.select_for_update().filter(key=key).first()
+    if defined is not None and defined.department_id != proposer.organization_id:
+        raise Conflict(CodesErrorCode.CODE_TYPE_TAKEN, _("Another department defined a code type with this key."))
+    _schema_check(claims_schema, field_labels)
+    clean_purposes = _purposes_check(key=key, purposes=purposes)
+    # Its category and purposes are new, or its own from an earlier version: never a catalogue entry of a
+    # registered type or of the rest of the catalogue (a "housing" type must not take housing.talent_subsidy).
+    own = {p["code"] for v in (defined.versions.all() if defined else ()) for p in v.purposes}
+    from apps.consent import selectors as consent_selectors
+
+    from .defined import record_category
+
+    taken = sorted(p["code"] for p in clean_purposes if p["code"] not in own
+                   and consent_selectors.purpose_get(code=p["code"]) is not None)
+    if defined is None and consent_selectors.category_get(code=record_category(key)) is not None:
+        taken.append(record_category(key))
+    if taken:
+        raise Conflict(CodesErrorCode.CODE_TYPE_TAKEN, _("These catalogue entries belong to something else: "
+                                                         "%(codes)s") % {"codes": ", ".join(taken)})
+    issuer_slugs = sorted(set(issuers or []))
+    found = set(Organization.objects.filter(slug__in=issuer_slugs, is_active=True).values_list("slug", flat=True))
+    if not issuer_slugs or found != set(issuer_slugs):
+        raise ValidationError({"issuers": ValidationError(
+            _("Name the organizations that may issue these codes (active organizations' slugs)."), code="invalid")})
+    if defined is None:
+        defined = DefinedCodeType.objects.create(key=key, department=proposer.organization)
+    latest = defined.versions.order_by("-version").first()
+    version = DefinedCodeTypeVersion(
+        code_type=defined, version=(latest.version + 1) if latest else 1, label_zh=label_zh, label_en=label_en,
+        claims_schema=claims_schema, field_labels=field_labels, lifetime_seconds=lifetime_seconds,
+        issuers=issuer_slugs, purposes=clean_purposes, proposed_by_person=person, proposed_by_label=label[:200],
+    )
+    version.full_clean()
+    version.save()
+    return version
+
+
+@transaction.atomic
+def defined_type_decide(*, version: Any, decided_by: Any, publish: bool) -> Any:
+    """The data bureau publishes (or rejects) a proposed version: never the person who proposed it. Publishing
+    puts its category and purposes into the consent catalogue (a changed purpose text asks citizens to renew
+    their consent) and serves the type from the next read on, in every process within seconds."""
+    from apps.consent import selectors as consent_selectors
+    from apps.consent import services as consent_services
+
+    from . import defined
+    from .models import DefinedCodeTypeVersion
+
+    label, person = consent_services.bureau_decider(decided_by)
+    version = DefinedCodeTypeVersion.objects.select_for_update().select_related("code_type").get(pk=version.pk)
+    if version.state != DefinedCodeTypeVersion.State.PROPOSED:
+        raise Conflict(CodesErrorCode.VERSION_DECIDED, _("This version has already been decided."))
+    if version.proposed_by_person_id == person.pk:
+        raise Forbidden(CodesErrorCode.OWN_PROPOSAL, _("The data bureau decides a code type, never the person who "
+                                                       "proposed it."))
+    now = timezone.now()
+    version.decided_by_person, version.decided_by_label, version.decided_at = person, label[:200], now
+    if not publish:
+        version.state = DefinedCodeTypeVersion.State.REJECTED
+        version.save()
+        return version
+    kind = defined.build_code_type([version])()
+    for category in kind.categories:
+        consent_services.category_upsert(code=category.code, label_zh=category.label_zh, label_en=category.label_en,
+                                         sensitive=False)
+    for spec in kind.purposes:
+        fields: dict[str, Any] = {"label_zh": spec.label_zh, "label_en": spec.label_en,
+                                  "description_zh": spec.description_zh,
+                  "description_en": spec.description_en, "legal_basis": spec.legal_basis,
+                  "categories": list(spec.categories), "retention_days": spec.retention_days}
+        if consent_selectors.purpose_get(code=spec.code) is None:
+            consent_services.purpose_upsert(code=spec.code, **fields)
+            continue
+        # A purpose of an earlier version: a changed text or bound asks its consents to be renewed.
+        from apps.consent.services.catalogue import purpose_change_apply, purpose_change_check
+
+        try:
+            changes = purpose_change_check(code=spec.code, epidemic_control=None, single_use=None, **fields)
+        except Conflict:  # no_change
+            continue
+        purpose_change_apply(code=spec.code, changes=changes)
+    version.state, version.published_at = DefinedCodeTypeVersion.State.PUBLISHED, now
+    version.save()
+    defined.invalidate()
+    return version
+
+
+def _issuer_version(*, key: str, organization: Any) -> Any:
+    from .models import DefinedCodeTypeVersion
+
+    version = (DefinedCodeTypeVersion.objects.filter(code_type__key=key, state=DefinedCodeTypeVersion.State.PUBLISHED)
+               .select_related("code_type").order_by("-version").first())
+    if version is None:
+        raise NotFound(CodesErrorCode.UNKNOWN_CODE_TYPE, _("No such code type."))
+    if organization.slug not in version.issuers:
+        raise Forbidden(CodesErrorCode.NOT_AN_ISSUER, _("This organization may not issue this code type."))
+    return version
+
+
+@transaction.atomic
+def defined_code_issue(*, key: str, organization: Any, id_number: str, claims: dict[str, Any], reference: str,
+                       valid_until: dt.date | None = None) -> tuple[Any, bool]:
+    """Issue a code of a published defined type to the person with this ID number, under the newest version.
+
+    Matched by the keyed hash, so the answer is the same whether the person has registered yet (the code waits
+    for them). Idempotent on (issuer, reference): the same request again returns the first code (False); a
+    different one under a used reference is a 409. Returns (code, created).
+    """
+    import jsonschema
+
+    from apps.identity import idnumbers
+
+    from .models import DefinedCode
+
+    version = _issuer_version(key=key, organization=organization)
+    try:
+        idnumbers.parse(id_number)
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.error_list}) from None
+    errors = sorted(jsonschema.Draft202012Validator(version.claims_schema).iter_errors(claims),
+                    key=lambda e: list(e.absolute_path))
+    if errors:
+        raise DomainError(CodesErrorCode.CLAIMS_INVALID, _("The claims do not meet the code type's schema."),
+                          fields={"claims": [{"code": "schema", "path": "/".join(map(str, e.absolute_path)),
+                                              "message": e.message} for e in errors[:20]]})
+    subject = idnumbers.keyed_hash(id_number)
+    existing = DefinedCode.objects.filter(issued_by=organization, reference=reference).first()
+    if existing is not None:
+        same = (existing.subject_hash, existing.claims, existing.valid_until, existing.version.code_type.key) == (
+            subject, claims, valid_until, key)
+        if not same:
+            raise Conflict(CodesErrorCode.CODE_TYPE_TAKEN, _("This reference was already used for another code."))
+        return existing, False
+    code = DefinedCode(version=version, subject_hash=subject, claims=claims, issued_by=organization,
+                       reference=reference, valid_until=valid_until)
+    code.full_clean()
+    code.save()
+    return code, True
+
+
+@transaction.atomic
+def defined_code_revoke(*, key: str, organization: Any, reference: str) -> Any:
+    """Revoke a code its issuer issued (idempotent). Its tokens are rotating: none is issued from now on."""
+    from .models import DefinedCode
+
+    code = DefinedCode.objects.select_for_update().filter(
+        issued_by=organization, reference=reference, version__code_type__key=key).first()
+    if code is None:
+        raise NotFound(CodesErrorCode.CODE_NOT_FOUND, _("No code of this type with this reference."))
+    if code.revoked_at is None:
+        code.revoked_at = timezone.now()
+        code.save(update_fields=["revoked_at"])
+    return code

@@ -51,6 +51,8 @@ DELIBERATELY_EXCLUDED: dict[str, str] = {
                            "people's records, which the staff member's export must not disclose",
     "guardian.UserObjectPermission.user": "object permissions derived from the staff memberships "
                                           "(identity.permissions sets them from the role exported there)",
+    "codes.DefinedCode.version": "the codes issued under a code-type version someone proposed or decided are other "
+                                 "people's; each holder's export carries their own (code_types.<key>)",
 }
 # Columns of the citizen's own row that are not exported, with the reason.
 CITIZEN_FIELDS_EXCLUDED: dict[str, str] = {
@@ -82,7 +84,9 @@ def covered_references() -> dict[str, str]:
     from apps.codes.plugin_api import registry
 
     covered = {ref: section.name for section in _sections.values() for ref in section.covers}
-    for code_type in registry.all():
+    # Registered types only: department-defined ones keep no rows with a citizen reference (codes are matched by
+    # the keyed ID-number hash, and exported by the type's export()).
+    for code_type in (registry.get(key) for key in registry.registered_keys()):
         covered.update({ref: f"code_types.{code_type.key}" for ref in code_type.export_covers})
     return covered
 

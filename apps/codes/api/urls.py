@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import defined_views, views
 
 urlpatterns = [
     path("me/codes", views.MyCodesApi.as_view(), name="api-my-codes"),
@@ -9,4 +9,12 @@ urlpatterns = [
     path("me/codes/<slug:code_type>/qr.svg", views.MyCodeQrSvgApi.as_view(), name="api-my-code-qr-svg"),
     path("me/codes/<slug:code_type>/qr.png", views.MyCodeQrPngApi.as_view(), name="api-my-code-qr-png"),
     path("scan", views.ScanApi.as_view(), name="api-scan"),
+    path("code-types", defined_views.DefinedTypeProposeApi.as_view(), name="api-code-types"),
+    path("code-types/<slug:key>/versions/<int:version>/publish", defined_views.DefinedTypeDecideApi.as_view(),
+         name="api-code-type-publish"),
+    path("code-types/<slug:key>/versions/<int:version>/reject", defined_views.DefinedTypeRejectApi.as_view(),
+         name="api-code-type-reject"),
+    path("code-types/<slug:key>/codes", defined_views.DefinedCodeIssueApi.as_view(), name="api-code-type-codes"),
+    path("code-types/<slug:key>/codes/<str:reference>/revoke", defined_views.DefinedCodeRevokeApi.as_view(),
+         name="api-code-type-code-revoke"),
 ]

@@ -22,6 +22,7 @@ from .grants import DATA_BUREAU_SLUG, access_grant_create, access_grant_revoke, 
 from .proposals import (
     access_grant_propose,
     access_grant_submit,
+    bureau_decider,
     category_change_propose,
     category_submit,
     emergency_propose,
@@ -41,5 +42,5 @@ __all__ = [
     "representation_create", "representation_end", "representation_revoke",
     "access_grant_propose", "category_change_propose", "grant_needs_second_approver", "proposal_approve",
     "proposal_reject", "purpose_change_propose", "access_grant_submit", "category_submit", "purpose_submit",
-    "emergency_propose",
+    "emergency_propose", "bureau_decider",
 ]

@@ -65,6 +65,12 @@ def _person_of(who: Principal) -> Citizen:
     return holder
 
 
+def bureau_decider(who: Principal) -> tuple[str, Citizen]:
+    """The label and the person of a data-bureau administrator who decides something under the two-person rule
+    (a proposal here, a department's code type in apps.codes); Forbidden for anyone else."""
+    return _approver_label(who), _person_of(who)
+
+
 def _proposal_new(*, kind: str, target: str, changes: dict[str, Any], proposed_by: Principal, legal_reference: str = "",
                   organization: Organization | None = None) -> CatalogueProposal:
     label = _approver_label(proposed_by)[:200]
