@@ -25,7 +25,8 @@ class CodesConfig(CodeTypeAppConfig):
         register_export_section(
             "code_type_definitions", lambda citizen: defined_type_version_list(person=citizen),
             title=_("Department code types I proposed or decided"),
-            covers=("codes.DefinedCodeTypeVersion.proposed_by_person", "codes.DefinedCodeTypeVersion.decided_by_person"),
+            covers=("codes.DefinedCodeTypeVersion.proposed_by_person",
+                    "codes.DefinedCodeTypeVersion.decided_by_person"),
         )
         post_migrate.connect(_sync_code_type_catalogue, sender=self, dispatch_uid="codes.code_type_catalogue_sync")
         # A flush (tests) or migration may remove keys and subjects: the in-process caches must not outlive them.

@@ -58,6 +58,7 @@ __all__ = [
     "CodeTypeRegistry",
     "ImproperlyConfigured",
     "PurposeSpec",
+    "TransparencyFigure",
     "UnknownCodeType",
     "registry",
 ]
@@ -103,6 +104,18 @@ class PurposeSpec:
     description_en: str = ""
 
 
+@dataclass(frozen=True)
+class TransparencyFigure:
+    """One count a code type adds to the city's monthly transparency report (e.g. manual health-colour changes).
+
+    Aggregated only: the report suppresses small counts itself, so a figure names no person."""
+
+    label_zh: str
+    label_en: str
+    count: int
+    organization: str = ""  # the organization's slug, when the count is per organization
+
+
 class CodeType:
     """Base class of every code type. Subclass it, set the class attributes and implement ``claims_for``."""
 
@@ -138,6 +151,10 @@ class CodeType:
         """Everything this code type's app holds about the citizen, JSON-ready, history included, for the
         citizen's own export; ``None`` when it keeps nothing of its own. Never a secret."""
         return None
+
+    def transparency(self, *, start: dt.datetime, end: dt.datetime) -> Sequence[TransparencyFigure]:
+        """Counts for the public monthly transparency report over ``[start, end)``; none by default."""
+        return ()
 
     def present(self, *, verified: Any, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:
         """What a verifier sees for a scanned token of this type, limited to ``categories`` (already allowed

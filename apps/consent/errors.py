@@ -27,6 +27,7 @@ class ConsentErrorCode(ErrorCodeEnum):
     NOT_DISCLOSED = "not_disclosed", 403
     OWN_PROPOSAL = "own_proposal", 403
     KEY_WITHOUT_HOLDER = "key_without_holder", 403
+    UNKNOWN_MONTH = "unknown_month", 404
     # The two-person rule: this actor alone may not make the change, whatever state the record is in. It was
     # 409 for catalogue changes and 403 for grants; 403 is what it means.
     PROPOSAL_REQUIRED = "proposal_required", 403

@@ -3,6 +3,9 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("catalogue/", views.public_catalogue, name="public-catalogue"),
+    path("transparency/", views.transparency_report, name="transparency"),
+    path("transparency/<str:month>/", views.transparency_report, name="transparency-month"),
     path("consents/", views.my_consents, name="consent-mine"),
     path("consents/give", views.consent_give, name="consent-give"),
     path("consents/<int:consent_id>/withdraw", views.consent_withdraw, name="consent-withdraw"),

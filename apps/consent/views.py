@@ -276,3 +276,50 @@ def export_download(request):
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="citycode-export.json"'
     return response
+
+
+# -- public: the data-resource catalogue and the transparency report (no sign-in) ------------------------------
+
+
+def _label(item: dict, language: str) -> str:
+    return item["label_en"] if language.startswith("en") else item["label_zh"]
+
+
+@require_GET
+def public_catalogue(request):
+    from django.utils.translation import get_language
+
+    from . import transparency
+
+    language = get_language() or "zh-hans"
+    data = transparency.public_catalogue_get()
+    categories = {c["code"]: c for c in data["categories"]}
+    for purpose in data["purposes"]:
+        purpose["label"] = _label(purpose, language)
+        purpose["description"] = purpose["description_en"] if language.startswith("en") else purpose["description_zh"]
+        purpose["category_labels"] = [_label(categories[c], language) if c in categories else c
+                                      for c in purpose["categories"]]
+    for item in (*data["code_types"], *data["categories"]):
+        item["label"] = _label(item, language)
+    return render(request, "consent/public_catalogue.html", {"catalogue": data})
+
+
+@require_GET
+def transparency_report(request, month: str | None = None):
+    from django.utils import timezone
+
+    from . import transparency
+    from .api.public_views import month_parse
+
+    if month is None:
+        today = timezone.localdate()
+        month = f"{today.year:04d}-{today.month:02d}"
+    try:
+        year, number = month_parse(month)
+    except DomainError:
+        raise Http404 from None
+    report = transparency.transparency_report_get(year=year, month=number)
+    for row in report["rows"]:
+        row["cells"] = [row[column] for column in transparency.REPORT_COLUMNS]
+    previous = f"{year - (number == 1):04d}-{(number - 2) % 12 + 1:02d}"
+    return render(request, "consent/transparency.html", {"report": report, "previous": previous})

@@ -2,9 +2,11 @@ from django.urls import path
 
 from citycode.routing import operations
 
-from . import views
+from . import public_views, views
 
 urlpatterns = [
+    path("catalogue", public_views.CatalogueApi.as_view(), name="api-catalogue"),
+    path("transparency/<str:month>", public_views.TransparencyReportApi.as_view(), name="api-transparency"),
     path("purposes", views.PurposeListApi.as_view(), name="api-purposes"),
     *operations("me/consents", name="api-my-consents", get=views.MyConsentListApi, post=views.MyConsentGiveApi),
     path("me/consents/<int:consent_id>/withdraw", views.MyConsentWithdrawApi.as_view(), name="api-consent-withdraw"),
