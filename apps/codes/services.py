@@ -421,17 +421,22 @@ def token_uses_prune(*, now: dt.datetime | None = None) -> int:
 DEFINE_SCOPE = "codes.define"
 ISSUE_SCOPE = "codes.issue"
 # Claims never carry a name, an ID number or a phone number (DESIGN.md): a schema that names one is refused.
-PERSONAL_CLAIM_NAMES = frozenset({"name", "full_name", "id_number", "id_no", "idcard", "id_card", "phone", "mobile",
-                                  "phone_number", "address", "birth_date", "birthday", "xm", "sfzh", "sjhm"})
-MAX_SCHEMA_BYTES = 16_000
 # Its category and purposes are "<key>.<name>", so the key follows the catalogue's code rule (no hyphen).
 DEFINED_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
 
-def _department_person(proposer: Any) -> tuple[str, Any]:
-    """The department and the person behind a definition: a key with ``codes.define`` of a city department, held
-    by one of its members (the person the data bureau's decision is checked against)."""
-    from apps.identity.models import ApiClient, Organization
+def _department_person(proposer: Any, *, organization: Any = None) -> tuple[str, Any]:
+    """The person behind a definition: a key with ``codes.define`` of a city department, held by one of its
+    members, or (the designer page) a member who manages the department. The data bureau's decision is checked
+    against this person."""
+    from apps.identity import permissions
+    from apps.identity.models import ApiClient, Citizen, Organization
+
+    if isinstance(proposer, Citizen):
+        if organization is None or organization.kind != Organization.Kind.DEPARTMENT or not permissions.user_can(
+                user=proposer, perm=permissions.MANAGE, organization=organization):
+            raise Forbidden(CodesErrorCode.NOT_A_DEPARTMENT, _("Only a city department may define a code type."))
+        return proposer.username, proposer
 
     if not isinstance(proposer, ApiClient) or DEFINE_SCOPE not in (proposer.scopes or []):
         raise Forbidden(CodesErrorCode.NOT_A_DEPARTMENT, _("Only a city department's key with the codes.define "
@@ -444,105 +449,40 @@ def _department_person(proposer: Any) -> tuple[str, Any]:
     return f"api-client {proposer.name} of {proposer.organization.slug}", proposer.holder
 
 
-def _schema_check(schema: Any, field_labels: Any) -> None:
-    import json
-
-    import jsonschema
-
-    properties = schema.get("properties") if isinstance(schema, dict) else None
-    if not isinstance(schema, dict) or schema.get("type") != "object" or not isinstance(properties, dict) \
-            or not properties or len(json.dumps(schema)) > MAX_SCHEMA_BYTES:
-        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("The claims schema must be a JSON Schema of an object with "
-                                                           "named properties (at most 16 kB)."))
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("The claims schema is not valid JSON Schema: %(error)s")
-                          % {"error": exc.message}) from None
-    names = set(schema["properties"])
-    personal = sorted(n for n in names if n.lower() in PERSONAL_CLAIM_NAMES)
-    if personal:
-        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("Codes never carry a name, an ID number, a phone number "
-                                                           "or an address: %(names)s") % {"names": ", ".join(personal)})
-    if "ver" in names or "$ref" in json.dumps(schema):
-        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("The claim name “ver” is reserved, and references "
-                                                           "($ref) are not allowed."))
-    if not isinstance(field_labels, dict) or set(field_labels) != names or not all(
-            isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(x, str) and x.strip() for x in pair)
-            for pair in field_labels.values()):
-        raise DomainError(CodesErrorCode.SCHEMA_INVALID, _("Every claim needs a label in Chinese and in English: "
-                                                           "field_labels = {claim: [zh, en]}."))
-
-
-def _purposes_check(*, key: str, purposes: Any) -> list[dict[str, Any]]:
-    from apps.consent import selectors as consent_selectors
-
-    from .defined import record_category
-
-    if not isinstance(purposes, list) or not purposes:
-        raise ValidationError({"purposes": ValidationError(_("Name at least one purpose."), code="required")})
-    own = record_category(key)
-    clean = []
-    for p in purposes:
-        if not isinstance(p, dict) or not str(p.get("code", "")).startswith(f"{key}."):
-            raise ValidationError({"purposes": ValidationError(
-                _("Each purpose is an object whose code starts with the code type's key and a dot."), code="invalid")})
-        categories = p.get("categories") or [own]
-        for category in categories:
-            if category == own:
-                continue
-            known = consent_selectors.category_get(code=category)
-            if known is None or known.epidemic_only:
-                raise ValidationError({"purposes": ValidationError(
-                    _("Unknown or epidemic-only data category: %(code)s") % {"code": category}, code="invalid")})
-        try:
-            retention = int(p.get("retention_days", 0))
-        except (TypeError, ValueError):
-            retention = 0
-        if not (p.get("label_zh") and p.get("label_en")) or not 1 <= retention <= 3650:
-            raise ValidationError({"purposes": ValidationError(
-                _("Each purpose needs labels in both languages and a retention of 1 to 3650 days."), code="invalid")})
-        clean.append({"code": p["code"], "label_zh": str(p["label_zh"])[:100], "label_en": str(p["label_en"])[:100],
-                      "description_zh": str(p.get("description_zh", ""))[:500],
-                      "description_en": str(p.get("description_en", ""))[:500],
-                      "categories": list(dict.fromkeys(categories)), "retention_days": retention})
-    return clean
-
-
 @transaction.atomic
 def defined_type_propose(
-    *, proposer: Any, key: str, label_zh: str, label_en: str, claims_schema: dict[str, Any],
+    *, proposer: Any, department: Any = None, key: str, label_zh: str, label_en: str, claims_schema: dict[str, Any],
     field_labels: dict[str, list[str]], lifetime_seconds: int, issuers: list[str], purposes: list[dict[str, Any]],
 ) -> Any:
     """A department proposes a code type, or a new version of its own: nothing is served until the data bureau
     publishes it. The key must not be a registered type's, nor another department's."""
     from apps.identity.models import Organization
 
+    from . import defined as definitions
     from .models import DefinedCodeType, DefinedCodeTypeVersion
     from .plugin_api import registry as code_types
 
-    label, person = _department_person(proposer)
+    label, person = _department_person(proposer, organization=department)
     if not isinstance(key, str) or not DEFINED_KEY_PATTERN.match(key):
         raise ValidationError({"key": ValidationError(_("A key is 2–32 lower-case letters, digits or _, starting "
                                                         "with a letter."), code="invalid")})
     if key in code_types.registered_keys():
         raise Conflict(CodesErrorCode.CODE_TYPE_TAKEN, _("A built-in code type already has this key."))
     defined = DefinedCodeType.objects.select_for_update().filter(key=key).first()
-    if defined is not None and defined.department_id != proposer.organization_id:
+    department = proposer.organization if department is None else department
+    if defined is not None and defined.department_id != department.pk:
         raise Conflict(CodesErrorCode.CODE_TYPE_TAKEN, _("Another department defined a code type with this key."))
-    _schema_check(claims_schema, field_labels)
-    clean_purposes = _purposes_check(key=key, purposes=purposes)
+    definitions.schema_check(claims_schema, field_labels)
+    clean_purposes = definitions.purposes_check(key=key, purposes=purposes)
     # Its category and purposes are new, or its own from an earlier version: never a catalogue entry of a
     # registered type or of the rest of the catalogue (a "housing" type must not take housing.talent_subsidy).
     own = {p["code"] for v in (defined.versions.all() if defined else ()) for p in v.purposes}
     from apps.consent import selectors as consent_selectors
 
-    from .defined import record_category
-
     taken = sorted(p["code"] for p in clean_purposes if p["code"] not in own
                    and consent_selectors.purpose_get(code=p["code"]) is not None)
-    if defined is None and consent_selectors.category_get(code=record_category(key)) is not None:
-        taken.append(record_category(key))
+    if defined is None and consent_selectors.category_get(code=definitions.record_category(key)) is not None:
+        taken.append(definitions.record_category(key))
     if taken:
         raise Conflict(CodesErrorCode.CODE_TYPE_TAKEN, _("These catalogue entries belong to something else: "
                                                          "%(codes)s") % {"codes": ", ".join(taken)})
@@ -552,7 +492,7 @@ def defined_type_propose(
         raise ValidationError({"issuers": ValidationError(
             _("Name the organizations that may issue these codes (active organizations' slugs)."), code="invalid")})
     if defined is None:
-        defined = DefinedCodeType.objects.create(key=key, department=proposer.organization)
+        defined = DefinedCodeType.objects.create(key=key, department=department)
     latest = defined.versions.order_by("-version").first()
     version = DefinedCodeTypeVersion(
         code_type=defined, version=(latest.version + 1) if latest else 1, label_zh=label_zh, label_en=label_en,

@@ -97,3 +97,87 @@ def verify(request):
         },
         status=status,
     )
+
+
+# -- the department's code-type designer (issue 12): define a code type with no code, with a live preview ----
+
+
+def _designer_departments(user):
+    from apps.identity.models import Organization
+    from apps.identity.permissions import MANAGE
+
+    return [o for o in organizations_for(user=user, perm=MANAGE) if o.kind == Organization.Kind.DEPARTMENT]
+
+
+def _designer_input(data) -> dict:
+    import json
+
+    def parsed(name, default):
+        try:
+            return json.loads(data.get(name) or "null") if data.get(name) else default
+        except ValueError:
+            return default
+
+    return {"key": (data.get("key") or "").strip(), "label_zh": (data.get("label_zh") or "").strip()[:100],
+            "label_en": (data.get("label_en") or "").strip()[:100], "claims_schema": parsed("claims_schema", None),
+            "field_labels": parsed("field_labels", None), "purposes": parsed("purposes", None)}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def designer(request):
+    """A department's manager defines a code type (or a new version) for the data bureau to publish."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+
+    from . import services
+    from .models import DefinedCodeTypeVersion
+
+    departments = _designer_departments(request.user)
+    if not departments:
+        return render(request, "codes/verify_forbidden.html", status=403)
+    if request.method == "POST":
+        department = next((d for d in departments if d.slug == request.POST.get("department")), None)
+        fields = _designer_input(request.POST)
+        try:
+            lifetime = int(request.POST.get("lifetime_seconds") or 0)
+            issuers = [s.strip() for s in (request.POST.get("issuers") or "").split(",") if s.strip()]
+            version = services.defined_type_propose(
+                proposer=request.user, department=department, lifetime_seconds=lifetime, issuers=issuers, **fields)
+        except (DomainError, ValidationError, ValueError) as exc:
+            message = exc.message if isinstance(exc, DomainError) else " ".join(getattr(exc, "messages", [str(exc)]))
+            messages.error(request, message)
+        else:
+            messages.success(request, _("Version %(version)s of %(key)s is proposed: the data bureau publishes it.")
+                             % {"version": version.version, "key": version.code_type.key})
+            return redirect("codes-designer")
+    versions = (DefinedCodeTypeVersion.objects.filter(code_type__department__in=departments)
+                .select_related("code_type").order_by("-created_at")[:50])
+    return render(request, "codes/designer.html", {
+        "departments": departments, "versions": versions, "form": request.POST if request.method == "POST" else {},
+        # A starting point the preview can show at once.
+        "example_schema": '{"type": "object", "properties": {"level": {"enum": ["A", "B"]}}, "required": ["level"]}',
+        "example_labels": '{"level": ["等级", "Level"]}', "example_sample": '{"level": "A"}',
+    })
+
+
+@login_required
+@require_http_methods(["POST"])
+def designer_preview(request):
+    """The live preview: JSON in, problems and the rendered code out. Writes nothing."""
+    import json
+
+    from django.http import JsonResponse
+
+    from .defined import definition_preview
+
+    if not _designer_departments(request.user):
+        return JsonResponse({"ok": False, "errors": {"department": _("Only a city department may define a code "
+                                                                     "type.")}}, status=403)
+    fields = _designer_input(request.POST)
+    try:
+        sample = json.loads(request.POST.get("sample_claims") or "{}")
+    except ValueError:
+        sample = None
+    return JsonResponse(definition_preview(sample_claims=sample, **fields))

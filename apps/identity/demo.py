@@ -25,6 +25,8 @@ ORGANIZATIONS = [
     ("city-hospital", "市第一人民医院", "City No.1 People's Hospital", Organization.Kind.HOSPITAL),
     ("licence-office", "市政务服务中心证照办", "City Licence Office", Organization.Kind.LICENCE_OFFICE),
     ("city-library", "市图书馆", "City Library", Organization.Kind.VENUE),
+    # Defines the library card as a code type with no code (apps/codes/demo.py).
+    ("culture-bureau", "市文化广电旅游局", "City Culture Bureau", Organization.Kind.DEPARTMENT),
 ]
 
 STAFF = [
@@ -33,6 +35,7 @@ STAFF = [
     ("officer", "卫健委工作人员", "health-commission", "staff"),
     ("doctor", "医院挂号员", "city-hospital", "staff"),
     ("librarian", "图书馆工作人员", "city-library", "staff"),
+    ("culture", "文旅局管理员", "culture-bureau", "admin"),
 ]
 
 

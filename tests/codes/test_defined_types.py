@@ -292,3 +292,15 @@ def test_the_definition_appears_for_every_process_after_the_memo_ages(city, monk
     now = caches.clock()
     monkeypatch.setattr(caches, "clock", lambda: now + caches.PROCESS_SECONDS + 0.1)
     assert KEY in defined.defined_type_map()
+
+
+def test_the_demo_city_has_a_department_defined_library_card_in_alice_s_wallet(settings, tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    settings.BASE_DIR = tmp_path
+    call_command("seed_demo", stdout=io.StringIO())
+    alice = Citizen.objects.get(username="alice")
+    assert "library_card" in wallet_types(alice)
+    assert DefinedCodeTypeVersion.objects.get(code_type__key="library_card").decided_by_label == "bureau2"
