@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import IssuerKey, PeerKey, StatusList
+from .models import DefinedCode, DefinedCodeTypeVersion, IssuerKey, PeerKey, StatusList
 
 
 @admin.register(IssuerKey)
@@ -39,3 +39,32 @@ class StatusListAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DefinedCodeTypeVersion)
+class DefinedCodeTypeVersionAdmin(_ReadOnly):
+    """Read-only: a department proposes at /codes/designer/ or the API, a second person publishes (four eyes);
+    an edit here would bypass both."""
+
+    list_display = ("code_type", "version", "state", "label_zh", "label_en", "proposed_by_label", "decided_by_label",
+                    "published_at")
+    list_filter = ("state",)
+
+
+@admin.register(DefinedCode)
+class DefinedCodeAdmin(_ReadOnly):
+    """Read-only: issuers issue and revoke through the API (idempotent on their reference)."""
+
+    list_display = ("version", "issued_by", "reference", "valid_until", "revoked_at", "created_at")
+    exclude = ("subject_hash", "claims")  # the keyed hash and the claims are the holder's, not the operator's
