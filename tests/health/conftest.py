@@ -36,6 +36,7 @@ def regions(officer):
             test_cases=tests, valid_from=dt.datetime(2022, 6, 1, tzinfo=dt.UTC))
         services.rule_set_publish(user=officer, version=draft, now=dt.datetime(2022, 5, 20, tzinfo=dt.UTC))
         made[code] = region
+    services.rule_sets_activate(now=dt.datetime(2022, 6, 1, tzinfo=dt.UTC))
     return made
 
 
