@@ -117,7 +117,7 @@ def rule_set_in_force(region_id: int, at: dt.datetime) -> RuleSetVersion | None:
 
 def _collect(run: str, selection: Selection, today: dt.date) -> None:
     """Insert one scratch row per selected citizen with its facts, then count its clean days."""
-    params = {**selection.params, "run": run, "today": today}
+    params: dict[str, Any] = {**selection.params, "run": run, "today": today}
     sql = f"""
         INSERT INTO health_recolourscratch (run, citizen_id, region_id, case_kind, case_since, case_list_id,
             test_result, test_on, vaccine_doses, vaccine_last, high_risk_left, medium_risk_left, declared_on,
@@ -155,11 +155,12 @@ def _collect(run: str, selection: Selection, today: dt.date) -> None:
 
 def _decide(run: str, now: dt.datetime, rule_sets: dict[int, RuleSetVersion | None]) -> int:
     """Evaluate each distinct (region, facts) once and store the decisions. Returns how many fact sets there were."""
-    columns = ", ".join(f"MIN(s.{col})" for col in FACT_COLUMNS)
+    # fkey is all the facts: rows with the same (region, fkey) have the same facts, so DISTINCT keeps one of each
+    columns = ", ".join(f"s.{col}" for col in FACT_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.region_id, s.fkey, {columns} FROM health_recolourscratch s "  # noqa: S608
-            "WHERE s.run = %(run)s AND s.region_id IS NOT NULL GROUP BY s.region_id, s.fkey",
+            f"SELECT DISTINCT s.region_id, s.fkey, {columns} FROM health_recolourscratch s "  # noqa: S608
+            "WHERE s.run = %(run)s AND s.region_id IS NOT NULL",
             {"run": run},
         )
         groups = cursor.fetchall()
@@ -212,7 +213,7 @@ def _moves(run: str) -> dict[tuple[str, str], int]:
 
 
 def _apply(run: str, now: dt.datetime, cause: str) -> None:
-    params = {"run": run, "now": now, "cause": cause}
+    params: dict[str, Any] = {"run": run, "now": now, "cause": cause}
     with connection.cursor() as cursor:
         # 1. the transitions of everyone whose colour changes (a first colour counts: the citizen sees "since")
         cursor.execute(

@@ -203,7 +203,7 @@ def case_list_upload(*, user: Any, content: bytes, file_format: str, file_name: 
 def _stage_rows(case_list: CaseListImport, rows: list[caselists.Row]) -> None:
     if connection.vendor == "postgresql":
         # COPY: the 100,000-row list stages in a fraction of what INSERTs take
-        with connection.cursor() as cursor, cursor.cursor.copy(  # type: ignore[attr-defined]  # psycopg 3 under Django
+        with connection.cursor() as cursor, cursor.cursor.copy(  # psycopg 3 under Django
             "COPY health_caselistrow (case_list_id, line, id_hash, kind, since) FROM STDIN"
         ) as copy:
             for row in rows:
@@ -336,7 +336,8 @@ def rule_set_publish(*, user: Any, version: RuleSetVersion, now: dt.datetime | N
     if not outcomes or not all(o["passed"] for o in outcomes):
         raise DomainError(HealthErrorCode.RULE_TEST_FAILED,
                           _("Every test case must pass before publishing (and there must be at least one)."),
-                          fields={"test_cases": [o for o in outcomes if not o["passed"]] or ["no test cases"]})
+                          fields={"test_cases": [o for o in outcomes if not o["passed"]]
+                                  or [{"name": "", "passed": False, "error": "no test cases"}]})
     notice = dt.timedelta(hours=settings.CITYCODE_HEALTH_RULE_NOTICE_HOURS)
     if version.valid_from < now + notice:
         raise DomainError(
