@@ -16,7 +16,8 @@ class CaseListErrorOutput(serializers.Serializer):
 
 
 class CaseListOutput(serializers.ModelSerializer):
-    errors = CaseListErrorOutput(many=True)
+    # DRF pops declared fields off the class, so this does not shadow Serializer.errors at run time
+    errors = CaseListErrorOutput(many=True)  # type: ignore[assignment]
     duplicate = serializers.BooleanField(default=False)
 
     class Meta:
@@ -37,7 +38,7 @@ class RuleSetSaveInput(serializers.Serializer):
 
 
 class RuleSetOutput(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region = serializers.CharField(source="region.code", read_only=True)
 
     class Meta:
         model = RuleSetVersion
