@@ -86,7 +86,8 @@ def test_a_different_file_with_the_same_rows_recolours_nobody_twice(regions, res
     assert _state() == before
 
 
-def test_a_malformed_csv_is_rejected_with_line_numbers_and_nothing_changes(regions, resident, officer, frozen_now, upload):
+def test_a_malformed_csv_is_rejected_with_line_numbers_and_nothing_changes(regions, resident, officer, frozen_now,
+                                                                          upload):
     # Given a citizen on a list whose other rows are broken
     a, a_number = resident("33")
     services.citizen_evaluate(citizen=a, now=NOW)
