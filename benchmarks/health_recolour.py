@@ -179,6 +179,15 @@ def main() -> int:
             phases["recolour"] = time.perf_counter() - began
 
     recolour.run_in_chunks = timed_run_in_chunks
+    for step in ("_collect", "_decide", "_moves", "_apply"):
+        def timed(*args, _step=step, _real=getattr(recolour, step), **kwargs):
+            began = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                phases[_step] = phases.get(_step, 0.0) + time.perf_counter() - began
+
+        setattr(recolour, step, timed)
     start = time.perf_counter()
     case_list, _created = services.case_list_upload(user=officer, content=content, file_format="csv",
                                                     file_name="bench.csv")
@@ -202,7 +211,9 @@ def main() -> int:
     print(f"baseline: COPY of the same {ROWS:,} raw rows: {baseline:.2f} s ({ROWS / baseline:,.0f} rows/s)")
     print(f"upload (parse, checksum, keyed hash, COPY staged rows): {uploaded - start:.2f} s")
     print(f"apply (match, case records, set-based recolour in chunks): {applied - uploaded:.2f} s, of which the "
-          f"recolour {phases.get('recolour', 0):.2f} s")
+          f"recolour {phases.get('recolour', 0):.2f} s (facts {phases.get('_collect', 0):.2f} s, decisions "
+          f"{phases.get('_decide', 0):.2f} s, counting moves {phases.get('_moves', 0):.2f} s, writing colours and "
+          f"transitions {phases.get('_apply', 0):.2f} s)")
     print(f"total: {total:.2f} s, {ROWS / total:,.0f} rows/s; {total / baseline:.1f}x the bare COPY "
           f"(target <= {TARGET_SECONDS:.0f} s)")
     print(f"rows read {case_list.rows_read:,}, matched {case_list.matched:,}, recoloured {case_list.recoloured:,} "

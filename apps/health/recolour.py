@@ -164,6 +164,9 @@ def _collect(run: str, selection: Selection, today: dt.date) -> None:
         cursor.execute(
             f"UPDATE health_recolourscratch AS s SET fkey = {key.replace('f.', 's.')} "  # noqa: S608
             "WHERE s.run = %(run)s AND s.declared_on IS NOT NULL", {"run": run})
+        if connection.vendor == "postgresql":
+            # the grouping and the joins below plan with the run's real size, not an empty table's guess
+            cursor.execute("ANALYZE health_recolourscratch")
 
 
 def _decide(run: str, now: dt.datetime, rule_sets: dict[int, RuleSetVersion | None]) -> int:

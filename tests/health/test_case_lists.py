@@ -160,3 +160,35 @@ def test_the_api_uploads_reports_progress_and_hides_imports_from_others(api, reg
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "not_health_commission")
     bad = api.post("/api/v1/health/case-lists", {"file": SimpleUploadedFile("x.csv", b"a,b\n")}, format="multipart")
     assert (bad.status_code, bad.json()["error"]["code"]) == (403, "not_health_commission")
+
+
+def test_a_worker_dying_mid_recolour_loses_and_duplicates_nothing(regions, resident, officer, frozen_now,
+                                                                  monkeypatch):
+    from apps.health import recolour, tasks
+
+    # Given a staged list whose recolour crashes the first time (after the match committed)
+    a, a_number = resident("33")
+    b, b_number = resident("42")
+    monkeypatch.setattr(tasks.case_list_apply, "delay", lambda pk: None)
+    case_list, _ = services.case_list_upload(user=officer, content=_csv(f"{a_number},confirmed,2022-06-13",
+                                                                        f"{b_number},close_contact,2022-06-13"),
+                                             file_format="csv", now=NOW)
+    real = recolour.run_in_chunks
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(recolour, "run_in_chunks", crash)
+    with pytest.raises(RuntimeError):
+        services.case_list_apply(case_list_id=case_list.pk, now=NOW)
+    case_list.refresh_from_db()
+    assert (case_list.state, case_list.matched) == ("running", 2)
+    # When the task is retried
+    monkeypatch.setattr(recolour, "run_in_chunks", real)
+    services.case_list_apply(case_list_id=case_list.pk, now=NOW)
+    services.case_list_apply(case_list_id=case_list.pk, now=NOW)  # and once more, as a duplicate delivery would
+    # Then it is done with the same counts, each citizen recoloured once, each case recorded once
+    case_list.refresh_from_db()
+    assert (case_list.state, case_list.matched, case_list.recoloured) == ("done", 2, 2)
+    assert CaseRecord.objects.count() == 2
+    assert ColourTransition.objects.filter(case_list=case_list).count() == 2
