@@ -179,15 +179,18 @@ def main() -> int:
             phases["recolour"] = time.perf_counter() - began
 
     recolour.run_in_chunks = timed_run_in_chunks
-    for step in ("_collect", "_decide", "_moves", "_apply"):
-        def timed(*args, _step=step, _real=getattr(recolour, step), **kwargs):
+    def timing(step, real):
+        def timed(*args, **kwargs):
             began = time.perf_counter()
             try:
-                return _real(*args, **kwargs)
+                return real(*args, **kwargs)
             finally:
-                phases[_step] = phases.get(_step, 0.0) + time.perf_counter() - began
+                phases[step] = phases.get(step, 0.0) + time.perf_counter() - began
 
-        setattr(recolour, step, timed)
+        return timed
+
+    for step in ("_collect", "_decide", "_moves", "_apply"):
+        setattr(recolour, step, timing(step, getattr(recolour, step)))
     start = time.perf_counter()
     case_list, _created = services.case_list_upload(user=officer, content=content, file_format="csv",
                                                     file_name="bench.csv")
