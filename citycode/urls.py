@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("apps.consent.api.urls")),
     path("", include("apps.codes.api.public_urls")),
     path("", include("apps.codes.api.urls")),
+    path("", include("apps.health.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include("apps.codes.urls")),
     path("", include("apps.consent.urls")),
     path("", include("apps.identity.urls")),
+    path("", include("apps.health.urls")),
 ]
 
 handler400 = "citycode.urls.bad_request"

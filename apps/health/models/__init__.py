@@ -1,0 +1,47 @@
+from .colours import (
+    COLOURS,
+    SEVERITY,
+    CitizenColour,
+    Colour,
+    ColourTransition,
+    RecolourDecision,
+    RecolourScratch,
+    Region,
+)
+from .evidence import (
+    CASE_KINDS,
+    CaseKind,
+    CaseListImport,
+    CaseListRow,
+    CaseRecord,
+    Declaration,
+    RiskArea,
+    Symptom,
+    TestResult,
+    TravelRecord,
+    Vaccination,
+)
+from .rules import RuleSetVersion
+
+__all__ = [
+    "CASE_KINDS",
+    "COLOURS",
+    "SEVERITY",
+    "CaseKind",
+    "CaseListImport",
+    "CaseListRow",
+    "CaseRecord",
+    "CitizenColour",
+    "Colour",
+    "ColourTransition",
+    "Declaration",
+    "RecolourDecision",
+    "RecolourScratch",
+    "Region",
+    "RiskArea",
+    "RuleSetVersion",
+    "Symptom",
+    "TestResult",
+    "TravelRecord",
+    "Vaccination",
+]
