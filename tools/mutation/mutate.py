@@ -44,7 +44,8 @@ TARGETS = (
         "tests/consent/test_representation.py"), 80.0),
     Target("tokens", ("apps/codes/tokens.py", "apps/codes/base45.py"), (
         "tests/codes/test_tokens_mutants.py", "tests/codes/test_tokens.py", "tests/codes/test_verify.py",
-        "tests/codes/test_base45_properties.py", "tests/codes/test_token_decoding_properties.py"), 90.0),
+        "tests/codes/test_base45_properties.py", "tests/codes/test_token_decoding_properties.py",
+        "tests/codes/test_tokens_envelope.py"), 90.0),
     Target("idnumbers", ("apps/identity/idnumbers.py",), (
         "tests/identity/test_idnumbers_mutants.py", "tests/identity/test_idnumbers.py",
         "tests/identity/test_idnumbers_properties.py"), 90.0),
