@@ -12,9 +12,12 @@ import zlib
 
 import cbor2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from apps.codes import keys, tokens
 from apps.codes.tokens import VerificationFailed
+from tests.deterministic import deterministic
 
 NOW = 1_900_000_000
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -562,3 +565,47 @@ def test_the_reader_returns_each_member_exactly_as_written():
         assert message.protected == SIGNER.protected
         assert (message.alg, message.kid) == (tokens.ES256, SIGNER.kid.encode())
         assert message.to_be_signed() == tokens.sig_structure(SIGNER.protected, data[2])
+
+
+# -- properties: the reader inverts the writer, and only the writer ------------------------------------------------
+
+members = st.binary(max_size=300)
+
+
+@deterministic
+@given(members, members, members)
+def test_the_reader_returns_exactly_what_the_writer_wrote(protected, payload, signature):
+    # Given any three members written by the issuer's envelope writer (minimal heads)
+    data = tokens.envelope(protected, payload, signature)
+    # Then the reader returns them unchanged
+    assert tokens._parse_envelope(data) == (protected, payload, signature)
+    # And any bytes after the envelope are refused
+    with pytest.raises(VerificationFailed) as failure:
+        tokens._parse_envelope(data + b"\x00")
+    assert (failure.value.reason, failure.value.detail) == ("non_canonical", "trailing_bytes")
+
+
+@deterministic
+@given(members, members, members, st.sampled_from([0, 1, 2]), st.sampled_from([2, 3]))
+def test_a_longer_head_on_any_member_is_never_read(protected, payload, signature, which, size):
+    # Given the same members with one of them behind a head longer than the minimal one
+    parts = [protected, payload, signature]
+    if len(tokens._bstr(parts[which])) - len(parts[which]) >= size:
+        size = 3 if size == 2 else 5  # already that long: take the next longer head
+    spelled = [bstr(part, size if number == which else None) for number, part in enumerate(parts)]
+    data = b"\xd2\x84" + spelled[0] + b"\xa0" + spelled[1] + spelled[2]
+    # Then it is refused: as a non-minimal length, or (a four-byte head) as too long; never read
+    with pytest.raises(VerificationFailed) as failure:
+        tokens._parse_envelope(data)
+    assert (failure.value.reason, failure.value.detail) in {
+        ("non_canonical", "non_minimal_length"), ("bad_encoding", "COSE_Sign1 member too long")}
+
+
+@deterministic
+@given(members, members, members, st.data())
+def test_a_cut_envelope_is_never_read(protected, payload, signature, data):
+    whole = tokens.envelope(protected, payload, signature)
+    cut = data.draw(st.integers(min_value=0, max_value=len(whole) - 1))
+    with pytest.raises(VerificationFailed) as failure:
+        tokens._parse_envelope(whole[:cut])
+    assert failure.value.reason == "bad_encoding"
