@@ -95,7 +95,8 @@ def score(target: Target, work: Path) -> tuple[bool, str]:
         key, _, status = line.strip().rpartition(": ")
         if key:
             statuses[key] = status
-    equivalent = {k for k in statuses if k in EQUIVALENT}
+    # set aside only the equivalent mutants of this run (with --only, the others are "not checked")
+    equivalent = {k for k, s in statuses.items() if k in EQUIVALENT and s != "not checked"}
     # "no tests": code no selected test reaches on SQLite (the PostgreSQL-only append; see the SQL mutants)
     untested = sorted(k for k, s in statuses.items() if s == "no tests" and k not in equivalent)
     not_run = [k for k, s in statuses.items() if s == "not checked"]
