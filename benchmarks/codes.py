@@ -35,7 +35,7 @@ _TMP = tempfile.TemporaryDirectory(prefix="citycode-bench-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_TMP.name}/bench.sqlite3")
 
 MEASURE_SECONDS = 6.0
-BATCH = 20
+BATCH = 10
 ISSUE_TARGET = 0.50
 VERIFY_TARGET = 0.70
 ISSUE_AIM = 0.60  # issue 7: margin for slower machines
@@ -47,18 +47,18 @@ SVG_CACHED_MS = 1.0
 
 def paired(baseline, measured, *, seconds: float = MEASURE_SECONDS) -> tuple[float, float]:
     """Rates of two operations, interleaved in batches of BATCH calls so that load from other processes on
-    the machine falls on both alike; each side's rate is its batches' total calls over their total time."""
-    spent = [0.0, 0.0]
-    calls = 0
+    the machine falls on both alike. Each side's rate is BATCH over its median batch time: a batch during which
+    the process was preempted by another one (a shared machine) is an outlier on either side, and the median
+    of thousands of batches ignores it where a total would not."""
+    times: tuple[list[float], list[float]] = ([], [])
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         for side, fn in enumerate((baseline, measured)):
             start = time.perf_counter()
             for _ in range(BATCH):
                 fn()
-            spent[side] += time.perf_counter() - start
-        calls += BATCH
-    return calls / spent[0], calls / spent[1]
+            times[side].append(time.perf_counter() - start)
+    return BATCH / statistics.median(times[0]), BATCH / statistics.median(times[1])
 
 
 def ms_per_call(fn, repeat: int) -> float:
