@@ -41,7 +41,7 @@ SIGNER = make_signer()
 TRUST = tokens.TrustList(keys=[trusted(SIGNER)])
 CLAIMS = {1: "CC", 2: "abcdefgh", 4: NOW + 300, 6: NOW, 7: b"cti-0001", -1: "city"}
 PAYLOAD = cbor2.dumps(CLAIMS)  # 43 bytes: a one-byte length head (0x58 0x2b)
-WHOLE = (("CC", "abcdefgh", "city", None, {}, NOW, NOW + 300))
+WHOLE = ("CC", "abcdefgh", "city", None, {}, NOW, NOW + 300)  # what verify() returns for CLAIMS
 
 
 def sign(payload=PAYLOAD, *, signer=SIGNER, protected=None):
