@@ -348,62 +348,68 @@ def _non_canonical(detail: str) -> VerificationFailed:
     return VerificationFailed("non_canonical", detail)
 
 
+_TRUNCATED = "truncated COSE_Sign1"
+_WRONG_TYPES = "COSE_Sign1 members have the wrong types"
+
+
 def _read_bstr(data: bytes, pos: int) -> tuple[bytes, int]:
-    """The byte string at ``pos`` and the position after it; only a minimal definite-length head is accepted."""
-    try:
-        head = data[pos]
-    except IndexError:
-        raise VerificationFailed("bad_encoding", "truncated COSE_Sign1") from None
-    if head >> 5 != 2:
-        raise VerificationFailed("bad_encoding", "COSE_Sign1 members have the wrong types")
+    """The byte string at ``pos`` and the position after it; only a minimal definite-length head is accepted.
+
+    Every token this city issues has members of 0-23 bytes (one-byte head) or 24-255 bytes (two-byte head);
+    a 256-65535-byte member (three-byte head) is read too, a longer one is more than a token may inflate to."""
+    size = len(data)
+    if pos >= size:
+        raise VerificationFailed("bad_encoding", _TRUNCATED)
+    head = data[pos]
+    if head >> 5 != 2:  # CBOR major type 2: byte string
+        raise VerificationFailed("bad_encoding", _WRONG_TYPES)
     info = head & 31
-    if info < 24:
-        size, pos = info, pos + 1
-    elif info == 24:
-        size, pos = data[pos + 1] if pos + 1 < len(data) else -1, pos + 2
-        if 0 <= size < 24:
+    if info < 24:  # the length is in the head itself
+        start = pos + 1
+        length = info
+    elif info == 24:  # one length byte, for 24 to 255
+        start = pos + 2
+        if start > size:
+            raise VerificationFailed("bad_encoding", _TRUNCATED)
+        length = data[pos + 1]
+        if length < 24:
             raise _non_canonical("non_minimal_length")
-    elif info == 25:
-        size, pos = int.from_bytes(data[pos + 1:pos + 3], "big"), pos + 3
-        if size < 256:
+    elif info == 25:  # two length bytes, for 256 to 65535
+        start = pos + 3
+        if start > size:
+            raise VerificationFailed("bad_encoding", _TRUNCATED)
+        length = data[pos + 1] << 8 | data[pos + 2]
+        if length < 256:
             raise _non_canonical("non_minimal_length")
     elif info == 31:
         raise _non_canonical("indefinite_length")
-    else:  # a 4- or 8-byte length: longer than any token may inflate to
+    else:  # a 4- or 8-byte length (longer than any token may inflate to), or a reserved head
         raise VerificationFailed("bad_encoding", "COSE_Sign1 member too long")
-    end = pos + size
-    if size < 0 or end > len(data):
-        raise VerificationFailed("bad_encoding", "truncated COSE_Sign1")
-    return data[pos:end], end
+    end = start + length
+    if end > size:
+        raise VerificationFailed("bad_encoding", _TRUNCATED)
+    return data[start:end], end
 
 
 def _parse_envelope(data: bytes) -> tuple[bytes, bytes, bytes]:
     """(protected, payload, signature) of exactly the bytes :func:`envelope` writes; anything else is refused.
 
     Written out rather than parsed with cbor2: a general decoder accepts every spelling (indefinite lengths,
-    long heads, trailing bytes) and the strict checks would then cost a second encoding per token."""
-    # Fast path, the layout of every token this city issues: a short protected header, a payload of 24 to 255
-    # bytes and a 64-byte signature at the very end. Anything else takes the general path below.
-    size = len(data)
-    if size > 72 and data[0] == 0xD2 and data[1] == 0x84 and 0x40 <= data[2] < 0x58:
-        end = 3 + data[2] - 0x40
-        if data[end] == 0xA0 and data[end + 1] == 0x58 and data[end + 2] >= 24:
-            start = end + 3
-            stop = start + data[end + 2]
-            if stop + 66 == size and data[stop] == 0x58 and data[stop + 1] == 0x40:
-                return data[3:end], data[start:stop], data[stop + 2:]
-    if data[:2] != b"\xd2\x84":
-        if data[:1] == b"\xd8" and data[1:2] == b"\x12":
+    long heads, trailing bytes) and the strict checks would then cost a second encoding per token. One path
+    for every token (no separate fast path): each check is exercised by the city's own tokens."""
+    if data[:2] != b"\xd2\x84":  # tag 18 (COSE_Sign1), array of 4
+        if data[:2] == b"\xd8\x12" or data[:3] == b"\xd2\x98\x04":  # tag 18 or the array's 4 in two bytes
             raise _non_canonical("non_minimal_length")
         if data[:2] == b"\xd2\x9f":
             raise _non_canonical("indefinite_length")
         raise VerificationFailed("bad_encoding", "not a tagged COSE_Sign1")
     protected, pos = _read_bstr(data, 2)
-    marker = data[pos:pos + 1]
-    if marker != b"\xa0":
-        if marker and marker[0] >> 5 == 5:
+    if pos == len(data):
+        raise VerificationFailed("bad_encoding", _TRUNCATED)
+    if data[pos] != 0xA0:  # the unprotected header: an empty map, nothing else
+        if data[pos] >> 5 == 5:
             raise _non_canonical("unprotected_header")
-        raise VerificationFailed("bad_encoding", "COSE_Sign1 members have the wrong types")
+        raise VerificationFailed("bad_encoding", _WRONG_TYPES)
     payload, pos = _read_bstr(data, pos + 1)
     signature, pos = _read_bstr(data, pos)
     if pos != len(data):

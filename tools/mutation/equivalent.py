@@ -10,14 +10,24 @@ EQUIVALENT: dict[str, str] = {
     # int.from_bytes(..., "big") -> int.from_bytes(...): "big" is the default byte order since Python 3.11.
     "apps.codes.tokens.x_raw_verify__mutmut_13": "default byte order is big",
     "apps.codes.tokens.x_raw_verify__mutmut_20": "default byte order is big",
+    "apps.codes.tokens.x_verify__mutmut_133": "default byte order is big",
+    "apps.codes.tokens.x_verify__mutmut_149": "default byte order is big",
     # kid.decode("utf-8", ...) -> kid.decode("UTF-8", ...): codec names are case-insensitive.
-    "apps.codes.tokens.x_verify__mutmut_81": "codec names are case-insensitive",
+    "apps.codes.tokens.x_verify__mutmut_116": "codec names are case-insensitive",
+    # clock = now if type(now) is float else _epoch(now): the float shortcut turned off; _epoch(a float) is that
+    # float, so only a call is added.
+    "apps.codes.tokens.x_verify__mutmut_164": "_epoch(float) is the float itself",
+    "apps.codes.tokens.x_verify__mutmut_166": "_epoch(float) is the float itself",
     "apps.codes.base45.x_b45decode__mutmut_4": "codec names are case-insensitive",
     # values.find(b"\xff") != -1 -> values.rfind(...) != -1: only "found or not" is used.
     "apps.codes.base45.x_b45decode__mutmut_12": "find and rfind agree on found / not found",
-    # values[2 : 3 * groups : 3] -> values[2 : 4 * groups : 3]: the next index of that slice, 3 * groups + 2,
-    # is past the end of any valid input (at most 3 * groups + 2 characters).
-    "apps.codes.base45.x_b45decode__mutmut_54": "the longer slice end selects no further element",
+    # masks = _b45_decode_masks.get(groups) -> None / .get(None): the masks are recomputed on every call,
+    # with identical results (only slower).
+    "apps.codes.base45.x_b45decode__mutmut_34": "cache bypassed, same masks",
+    "apps.codes.base45.x_b45decode__mutmut_35": "cache bypassed, same masks",
+    # values[: 3 * groups] -> values[: 4 * groups]: the (at most two) tail characters then sit above bit
+    # 24 * groups, and every mask used on `digits` (byte_mask after >> 0, 8, 16) is zero there.
+    "apps.codes.base45.x_b45decode__mutmut_61": "tail characters fall outside every mask",
     # Purpose.__str__ returns the code, so str(purpose) equals purpose.code.
     "apps.consent.services.gate.x__decide__mutmut_2": "str(Purpose) is its code",
     # values_list(flat=True) without a field name yields the primary key, like values_list("id", flat=True).
@@ -38,8 +48,4 @@ EQUIVALENT: dict[str, str] = {
     "apps.consent.services.gate.x_disclose__mutmut_3": "SQLite: PostgreSQL branch not run",
     "apps.consent.services.gate.x_disclose__mutmut_6": "SQLite: PostgreSQL branch not run",
     "apps.consent.services.gate.x_disclose__mutmut_7": "SQLite: PostgreSQL branch not run",
-    # masks = _b45_decode_masks.get(groups) -> None / .get(None): the masks are recomputed on every call,
-    # with identical results (only slower).
-    "apps.codes.base45.x_b45decode__mutmut_63": "cache bypassed, same masks",
-    "apps.codes.base45.x_b45decode__mutmut_64": "cache bypassed, same masks",
 }
