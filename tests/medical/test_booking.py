@@ -45,6 +45,11 @@ def test_a_full_session_refuses_the_next_patient_and_counts_nothing(make_session
     # Then it is refused as full, and no third appointment or place exists
     assert _code(refused) == "session_full" and refused.value.status_code == 409
     assert not Appointment.objects.filter(patient=patients[2]).exists()
+    # And the same from a freshly read session (refused from the row read, before any transaction)
+    session.refresh_from_db()
+    with pytest.raises(DomainError) as again:
+        services.appointment_book(patient=patients[3], session=session)
+    assert _code(again) == "session_full"
     assert _counter_agrees(session) and session.booked == 2
 
 

@@ -49,6 +49,10 @@ def appointment_book(
         earlier = Appointment.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
+    if session.booked >= session.capacity:
+        # Under a rush most attempts meet a full session: refuse them from the row already read, with no
+        # transaction. Only a refusal is decided here; a place is only ever given by the conditional UPDATE.
+        raise DomainError(MedicalErrorCode.SESSION_FULL, _("No places are left in this session."))
     try:
         return _claim(patient=patient, session=session, idempotency_key=idempotency_key, now=now)
     except IntegrityError:
