@@ -85,7 +85,7 @@ INSTALLED_APPS = [
 
 # Code types that city departments plug in (apps/<department>, see apps/codes/plugin_api.py). Only apps on this
 # allowlist may register a code type; they are appended to INSTALLED_APPS, after core, in this order.
-CITYCODE_CODE_TYPES = env_list("CITYCODE_CODE_TYPES", ["apps.talent", "apps.health"])
+CITYCODE_CODE_TYPES = env_list("CITYCODE_CODE_TYPES", ["apps.talent", "apps.health", "apps.medical"])
 INSTALLED_APPS += [app for app in CITYCODE_CODE_TYPES if app not in INSTALLED_APPS]
 
 # -- health (apps/health) --
@@ -260,6 +260,10 @@ CELERY_BEAT_SCHEDULE["consent-access-log-retention"] = {"task": "consent.apply_r
 # health: a newly effective rule set recolours its region; predicted colour changes (after N clean days) happen.
 CELERY_BEAT_SCHEDULE["health-rule-sets-activate"] = {"task": "health.rule_sets_activate", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["health-colours-due"] = {"task": "health.colours_due_recolour", "schedule": 900.0}
+# An unpaid booking holds its place MEDICAL_HOLD_SECONDS; the release runs every minute so a place is free soon after.
+MEDICAL_HOLD_SECONDS = env_int("MEDICAL_HOLD_SECONDS", 900)
+CELERY_BEAT_SCHEDULE["medical-release-expired-holds"] = {"task": "medical.release_expired_holds", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["medical-mark-noshows"] = {"task": "medical.mark_noshows", "schedule": 900.0}
 
 LOGGING = {
     "version": 1,

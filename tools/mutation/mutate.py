@@ -49,6 +49,8 @@ TARGETS = (
     Target("idnumbers", ("apps/identity/idnumbers.py",), (
         "tests/identity/test_idnumbers_mutants.py", "tests/identity/test_idnumbers.py",
         "tests/identity/test_idnumbers_properties.py"), 90.0),
+    Target("medical", ("apps/medical/services/booking.py", "apps/medical/services/checkin.py"), (
+        "tests/medical/test_booking.py", "tests/medical/test_check_in.py", "tests/medical/test_api.py"), 80.0),
 )
 # What the tests import besides the mutated package; linked into each scratch directory.
 PROJECT = ("citycode", "templates", "locale", "locale_parts", "static", "manage.py", "tools")
