@@ -396,10 +396,13 @@ from importlib import import_module  # noqa: E402
 from citycode.error_codes import ErrorCodeEnum  # noqa: E402  (imports nothing of Django's models)
 
 if TYPE_CHECKING:
-    # Re-exported for type checkers only (noqa: F401): at run time __getattr__ below serves them.
-    from apps.identity.permissions import IsCitizen  # noqa: F401  (DRF: a signed-in person, not an API client)
-    from citycode.errors import Conflict, DomainError, Forbidden, NotFound  # noqa: F401
-    from citycode.routing import operations  # noqa: F401  (one URL, one view class per HTTP method)
+    # Re-exported for type checkers only: at run time __getattr__ below serves them.
+    from apps.identity.permissions import IsCitizen as IsCitizen  # DRF: a signed-in person, not an API client
+    from citycode.errors import Conflict as Conflict
+    from citycode.errors import DomainError as DomainError
+    from citycode.errors import Forbidden as Forbidden
+    from citycode.errors import NotFound as NotFound
+    from citycode.routing import operations as operations  # one URL, one view class per HTTP method
 else:
     # citycode.errors imports DRF's views and identity's permissions import models, which need the app registry:
     # importing them here, while apps.py files are being loaded, would fail. Loaded on first use (PEP 562); they are
