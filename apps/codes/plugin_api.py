@@ -342,9 +342,9 @@ class CodeTypeAppConfig(AppConfig):
 # Thin, typed wrappers: each imports core on first call, because this module is imported while apps load
 # (citycode.errors pulls in DRF's views, which load the authentication classes and with them the models).
 
-from citycode.error_codes import ErrorCodeEnum  # noqa: E402  (imports nothing of Django)
-
 from rest_framework.permissions import BasePermission  # noqa: E402  (imports no views, no models)
+
+from citycode.error_codes import ErrorCodeEnum  # noqa: E402  (imports nothing of Django)
 
 from .base45 import b45decode, b45encode  # noqa: E402
 from .tokens import (  # noqa: E402  (pure: cryptography, cbor2, pycose; no models)

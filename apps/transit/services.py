@@ -218,6 +218,9 @@ HEALTH_CERTIFICATE_LIFETIME = dt.timedelta(hours=1)  # a colour on a certificate
 SERVER_CERTIFICATE_LIFETIME = dt.timedelta(minutes=10)
 CODE_LIFETIME_SECONDS = 30  # the phone signs a fresh code at least this often
 MAX_FARE_LIMIT_FEN = 2000  # the most a single ride may cost on one certificate (20 yuan)
+# A limit is one of a few steps: a limit equal to a rider's odd balance (1,234 fen) would be the same on each
+# of their certificates, and so link them.
+FARE_LIMIT_STEPS = (0, 100, 200, 300, 500, 1000, MAX_FARE_LIMIT_FEN)
 HEALTH_PURPOSE = "transit.boarding_health"  # code_type.HEALTH_PURPOSE
 HEALTH_CATEGORY = "health.colour"
 
@@ -231,7 +234,7 @@ class IssuedCertificate:
 
 def _fare_limit(account: RideAccount) -> int:
     available = account.balance_fen if account.mode == RideAccount.Mode.PREPAID else account.credit_limit_fen
-    return max(0, min(MAX_FARE_LIMIT_FEN, available))
+    return max(step for step in FARE_LIMIT_STEPS if step <= max(0, available))
 
 
 def health_colour_for_boarding(*, citizen: Any, operator: Any) -> str | None:
