@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import cbor2
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -161,11 +161,10 @@ class SeenList:
         return seen
 
 
-@dataclass(frozen=True)
-class Verified:
+class Verified(NamedTuple):  # a tuple: built once per scan, cheaper than a dataclass
     """An accepted ride code's facts a reader records."""
 
-    pseudonym: str
+    pseudonym_bytes: bytes
     operator: str
     generated_at: int
     counter: int
@@ -174,6 +173,11 @@ class Verified:
     certificate_expires_at: int
     device_bound: bool
     health_colour: str | None
+
+    @property
+    def pseudonym(self) -> str:
+        """The pseudonym as the deny list, the taps and the database write it (base64url)."""
+        return b64u(self.pseudonym_bytes)
 
 
 def _sign1(data: Any) -> tuple[bytes, bytes, bytes]:
@@ -296,14 +300,12 @@ def verify(text: str, *, package: ReaderPackage, now: float | None = None) -> Ve
         raise Refused("over_fare_limit")
     health = claims.get(CLAIM_HEALTH)
     return Verified(
-        pseudonym=b64u(pseudonym), operator=operator, generated_at=generated_at, counter=counter,
+        pseudonym_bytes=pseudonym, operator=operator, generated_at=generated_at, counter=counter,
         fare_limit_fen=limit, concession=CONCESSIONS[concession], certificate_expires_at=expires_at,
         device_bound=confirmation is not None,
         health_colour=health if health in ride_code.HEALTH_COLOURS else None,
     )
 
-
-_device_keys: dict[bytes, Any] = {}
 
 
 def _device_key(confirmation: Any) -> Any:
@@ -350,7 +352,7 @@ def tap(text: str, *, package: ReaderPackage, seen: SeenList, direction: str = "
         verified = verify(text, package=package, now=moment)
     except Refused as refusal:
         return TapRecord(tap_uid=uid, at=moment, accepted=False, reason=refusal.reason, direction=direction)
-    replay_key = (b64u_decode(verified.pseudonym), verified.generated_at, verified.counter)
+    replay_key = (verified.pseudonym_bytes, verified.generated_at, verified.counter)
     if not seen.check_and_add(replay_key, now=moment):
         return TapRecord(tap_uid=uid, at=moment, accepted=False, reason="replayed", direction=direction)
     return TapRecord(tap_uid=uid, at=moment, accepted=True, reason=None, direction=direction, verified=verified)
