@@ -22,6 +22,7 @@ Checks, in order (the first failure is the reason):
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -112,6 +113,20 @@ class ReaderPackage:
         package = cls(operator=document["operator"], issuer_keys=keys, fare_fen=int(document.get("fare_fen", 0)),
                       fares=dict(document.get("fares") or {}))
         package.apply_deny_deltas(document["deny_list"]["deltas"], version=document["deny_list"]["version"])
+        return package
+
+    def to_state(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """The package as a reader stores it between runs: the downloaded ``document`` with the deny list
+        replaced by the set it has accumulated (``denied``) and its version."""
+        state = {k: v for k, v in document.items() if k != "deny_list"}
+        state["deny_list"] = {"version": self.deny_version, "deltas": [],
+                              "denied": sorted(b64u(p) for p in self.denied)}
+        return state
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> ReaderPackage:
+        package = cls.from_json(state)
+        package.denied = {b64u_decode(p) for p in state["deny_list"].get("denied", ())}
         return package
 
     def apply_deny_deltas(self, deltas: Iterable[Mapping[str, Any]], *, version: int) -> None:
@@ -337,10 +352,11 @@ class TapRecord:
     verified: Verified | None = None
 
     def upload_json(self) -> dict[str, Any]:
+        """The tap as ``POST /api/v1/transit/taps`` takes it: its reader-unique id, when, who (the certificate
+        pseudonym) and which way."""
         assert self.verified is not None
-        return {"tap_uid": self.tap_uid, "pseudonym": self.verified.pseudonym, "at": self.at,
-                "direction": self.direction, "generated_at": self.verified.generated_at,
-                "counter": self.verified.counter}
+        return {"uid": self.tap_uid, "at": dt.datetime.fromtimestamp(self.at, tz=dt.UTC).isoformat(),
+                "pseudonym": self.verified.pseudonym, "direction": self.direction}
 
 
 def tap(text: str, *, package: ReaderPackage, seen: SeenList, direction: str = "board",
