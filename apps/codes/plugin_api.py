@@ -336,3 +336,49 @@ class CodeTypeAppConfig(AppConfig):
         for entry in self.code_types:
             code_type = import_string(entry) if isinstance(entry, str) else entry
             registry.register(code_type, app_name=self.name)
+
+
+# -- needed by apps.transit ------------------------------------------------------------------------------------
+# Thin, typed wrappers: each imports core on first call, because this module is imported while apps load
+# (citycode.errors pulls in DRF's views, which load the authentication classes and with them the models).
+
+from citycode.error_codes import ErrorCodeEnum  # noqa: E402  (imports nothing of Django)
+
+__all__ += [
+    "ErrorCodeEnum",
+    "domain_error",
+    "organization_get",
+    "secret_digest",
+    "secret_new",
+]
+
+
+def domain_error(code: ErrorCodeEnum, message: str = "", *, fields: dict[str, Any] | None = None) -> Exception:
+    """The error a service raises for a broken business rule (``raise domain_error(XErrorCode.Y, _("..."))``): the
+    API answers with the member's code and its one HTTP status (citycode.errors.DomainError)."""
+    from citycode import errors
+
+    # The member decides the status; the raise-site check reads the plugin's `domain_error(XErrorCode.Y)`.
+    error: Exception = errors.DomainError.__call__(code, message, fields=fields)
+    return error
+
+
+def secret_digest(secret: str) -> str:
+    """SHA-256 hex of a 256-bit secret (a device credential), as identity stores API keys."""
+    from apps.identity.credentials import digest
+
+    return digest(secret)
+
+
+def secret_new() -> str:
+    """A fresh 256-bit secret for a device credential (shown once, stored only as ``secret_digest``)."""
+    from apps.identity.credentials import new_token
+
+    return new_token()
+
+
+def organization_get(*, slug: str) -> Any:
+    """The organization with this slug (an ``identity.Organization``), or None."""
+    from apps.identity.selectors import organization_get as get
+
+    return get(slug=slug)
