@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 BOARD, IN, OUT = "board", "in", "out"
 DIRECTIONS = (BOARD, IN, OUT)
@@ -120,12 +121,14 @@ class Charge:
     after_transfer_fen: int
     day_fen: int  # after the daily cap
     charged_fen: int  # after the weekly cap
+    daily_cap_id: int | None = None
+    weekly_cap_id: int | None = None
 
     def explanation(self) -> list[dict[str, object]]:
         return explain(self)
 
 
-def explain(c: Charge) -> list[dict[str, object]]:
+def explain(c: Any) -> list[dict[str, object]]:
     """The steps that priced a trip, from the values settlement stored (see ``selectors.trip_list``)."""
     steps: list[dict[str, object]] = []
     if c.unmatched:
@@ -140,9 +143,9 @@ def explain(c: Charge) -> list[dict[str, object]]:
         steps.append({"step": "transfer", "rule": c.transfer_rule_id, "chain": c.chain,
                       "fen": -c.transfer_discount_fen})
     if c.day_fen != c.after_transfer_fen:
-        steps.append({"step": "daily_cap", "fen": c.day_fen - c.after_transfer_fen})
+        steps.append({"step": "daily_cap", "cap": c.daily_cap_id, "fen": c.day_fen - c.after_transfer_fen})
     if c.charged_fen != c.day_fen:
-        steps.append({"step": "weekly_cap", "fen": c.charged_fen - c.day_fen})
+        steps.append({"step": "weekly_cap", "cap": c.weekly_cap_id, "fen": c.charged_fen - c.day_fen})
     steps.append({"step": "charged", "fen": c.charged_fen})
     return steps
 
@@ -225,7 +228,37 @@ def price(taps: Iterable[TapRecord], table: FareTable, *, cutoff_s: int, prior: 
             unmatched=unmatched, leg_rule_id=rule.id if rule else None, base_fen=base,
             concession_percent=table.concession_percent, fare_fen=fare, transfer_rule_id=transfer_id,
             transfer_discount_fen=discount, chain=chain, after_transfer_fen=after, day_fen=day_fen,
-            charged_fen=charged,
+            charged_fen=charged, daily_cap_id=table.daily_cap_id, weekly_cap_id=table.weekly_cap_id,
         ))
         prev_mode, prev_end, prev_chain = first.mode, end_s, chain
     return charges
+
+
+def table_from(data: dict[str, Any], *, concession: str = "none") -> FareTable:
+    """The engine's table from ``selectors.fare_table_get``'s JSON (what a reader package carries), for a rider
+    of this concession: its category's percent and caps (a category's own cap, else the general one)."""
+    products = {p["id"]: p["amount_fen"] for p in data["products"]}
+    timeframes = {t["id"]: (t["start_s"], t["end_s"]) for t in data["timeframes"]}
+    category = next((c for c in data["rider_categories"] if c["code"] == concession), None)
+    caps: dict[str, tuple[int, int]] = {}
+    for cap in data["caps"]:
+        if cap["rider_category"] is None and cap["period"] not in caps:
+            caps[cap["period"]] = (cap["id"], cap["amount_fen"])
+    for cap in data["caps"]:
+        if category is not None and cap["rider_category"] == category["id"]:
+            caps[cap["period"]] = (cap["id"], cap["amount_fen"])
+    return FareTable(
+        leg_rules=[LegRule(r["id"], r["mode"], products[r["product"]], line_id=r["line"],
+                           min_distance_m=r["min_distance_m"], max_distance_m=r["max_distance_m"],
+                           timeframe=timeframes[r["timeframe"]] if r["timeframe"] else None, priority=r["priority"])
+                   for r in data["leg_rules"]],
+        transfer_rules=[TransferRule(t["id"], t["from_mode"], t["to_mode"], t["discount_fen"], t["duration_limit_s"],
+                                     t["transfer_count"]) for t in data["transfer_rules"]],
+        default_fare_fen=data["default_fare_fen"], unmatched_timeout_s=data["unmatched_timeout_s"],
+        stop_positions_m={int(k): v for k, v in data["stop_positions_m"].items()},
+        daily_cap_id=caps["day"][0] if "day" in caps else None,
+        daily_cap_fen=caps["day"][1] if "day" in caps else None,
+        weekly_cap_id=caps["week"][0] if "week" in caps else None,
+        weekly_cap_fen=caps["week"][1] if "week" in caps else None,
+        concession_percent=category["fare_percent"] if category else 100,
+    )

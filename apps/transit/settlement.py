@@ -40,7 +40,7 @@ from .models import (
 
 T = {m.__name__: m._meta.db_table for m in (Tap, Trip, Stop, FareLegRule, FareTransferRule, FareCap, RiderCategory,
                                               LedgerEntry, RideAccount, Timeframe)}
-T["FareProduct"] = FareLegRule._meta.get_field("product").related_model._meta.db_table  # type: ignore[union-attr]
+T["FareProduct"] = FareLegRule._meta.get_field("product").related_model._meta.db_table
 
 
 def _least(a: str, b: str) -> str:
@@ -145,7 +145,8 @@ GROUP BY tr.account_id, tr.service_week
 
 # A transfer applies when a rule exists for (previous mode → this mode), this leg starts within its duration
 # limit of the previous leg's end, and the chain is shorter than its transfer_count.
-_ELIGIBLE = "(tr.id IS NOT NULL AND l.start_s - {prev}.end_s <= tr.duration_limit_s AND {prev}.chain < tr.transfer_count)"
+_ELIGIBLE = ("(tr.id IS NOT NULL AND l.start_s - {prev}.end_s <= tr.duration_limit_s"
+             " AND {prev}.chain < tr.transfer_count)")
 
 
 def _chain_columns(prev: str) -> str:
@@ -171,7 +172,7 @@ WITH RECURSIVE c(account_id, seq, mode, end_s, chain, transfer_rule_id, discount
     LEFT JOIN {{FareTransferRule}} tr ON tr.network_id = %(net)s AND tr.from_mode = c.mode AND tr.to_mode = l.mode
 )
 SELECT account_id, seq, chain, transfer_rule_id, discount FROM c
-"""
+"""  # noqa: S608  (only constant SQL fragments are interpolated; values are parameters)
 
 _DAY_FEN = _least("x.day_run", "x.dcap") + " - " + _least("x.day_run - x.after_fen", "x.dcap")
 _CHARGED = _least("y.week_run", "y.wcap") + " - " + _least("y.week_run - y.day_fen", "y.wcap")
@@ -199,7 +200,7 @@ FROM (
         LEFT JOIN tf_pweek pw ON pw.account_id = l.account_id AND pw.service_week = l.service_week
     ) x
 ) y
-"""
+"""  # noqa: S608  (only constant SQL fragments are interpolated; values are parameters)
 
 _SETTLE_TAPS = """
 UPDATE {Tap} SET status = 'settled', run_id = %(run)s
@@ -220,7 +221,8 @@ WHERE run_id = %(run)s AND account_id BETWEEN %(lo)s AND %(hi)s GROUP BY account
 """
 
 _BALANCES = """
-UPDATE {RideAccount} SET balance_fen = balance_fen - (SELECT s FROM tf_sums WHERE tf_sums.account_id = {RideAccount}.id),
+UPDATE {RideAccount}
+SET balance_fen = balance_fen - (SELECT s FROM tf_sums WHERE tf_sums.account_id = {RideAccount}.id),
     updated_at = %(now)s
 WHERE id IN (SELECT account_id FROM tf_sums)
 """
@@ -276,7 +278,7 @@ def chunk_bounds(*, operator_id: int, taps_per_chunk: int) -> list[tuple[int, in
     """Account-id ranges holding about ``taps_per_chunk`` pending taps each (a rider is never split)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT account_id, COUNT(*) FROM {T['Tap']} WHERE operator_id = %s AND status = 'pending' "
+            f"SELECT account_id, COUNT(*) FROM {T['Tap']} WHERE operator_id = %s AND status = 'pending' "  # noqa: S608
             "AND account_id IS NOT NULL GROUP BY account_id ORDER BY account_id", [operator_id])
         rows = cursor.fetchall()
     bounds: list[tuple[int, int]] = []

@@ -133,7 +133,8 @@ class FareLegRule(models.Model):
         verbose_name_plural = _("fare leg rules")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(max_distance_m__isnull=True) | models.Q(max_distance_m__gt=models.F("min_distance_m")),
+                condition=models.Q(max_distance_m__isnull=True)
+                | models.Q(max_distance_m__gt=models.F("min_distance_m")),
                 name="transit_leg_rule_band", violation_error_code="distance_band_order",
                 violation_error_message=_("A distance band must end after it starts."),
             ),

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .accounts import RideAccount
-from .fares import FareCap, FareLegRule, FareNetwork, FareTransferRule
+from .fares import FareCap, FareLegRule, FareTransferRule
 from .network import Line, Reader, Stop
 
 DIRECTIONS = ["board", "in", "out"]
