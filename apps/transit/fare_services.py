@@ -27,6 +27,7 @@ from .models import (
     FareProduct,
     FareTransferRule,
     LedgerEntry,
+    PendingTap,
     Reader,
     RideAccount,
     RiderCategory,
@@ -169,7 +170,7 @@ def _tap_row(*, reader: Reader, upload: TapUpload, tap: dict[str, Any], account_
         stop_id=reader.stop_id, direction=tap["direction"], pseudonym=tap["pseudonym"], at=at,
         at_s=int(at.timestamp()), day_s=local.hour * 3600 + local.minute * 60 + local.second,
         service_date=service_date, service_week=service_date - dt.timedelta(days=service_date.weekday()),
-        status=Tap.Status.PENDING if account_id is not None else Tap.Status.UNKNOWN_RIDER, account_id=account_id,
+        account_id=account_id,
     )
 
 
@@ -205,6 +206,11 @@ def tap_batch_upload(*, reader: Reader, batch_id: str, taps: Sequence[dict[str, 
                           line_id=line_id) for t in taps],
                 ignore_conflicts=True, batch_size=1000,
             )
+            # The taps this upload stored (not those an overlapping batch stored before) join the queue.
+            PendingTap.objects.bulk_create(
+                [PendingTap(tap_id=tap_id, operator_id=reader.operator_id, account_id=account_id)
+                 for tap_id, account_id in Tap.objects.filter(upload=upload, account__isnull=False)
+                 .values_list("pk", "account_id")], batch_size=1000)
             upload.new = Tap.objects.filter(upload=upload).count()
             upload.duplicates = len(taps) - upload.new
             upload.save(update_fields=["new", "duplicates"])
@@ -281,7 +287,7 @@ def settlement_execute(*, run_id: int, taps_per_chunk: int = TAPS_PER_CHUNK) -> 
         SettlementRun.objects.filter(pk=run.pk).update(
             status=SettlementRun.Status.FAILED, error=type(exc).__name__[:200], finished_at=timezone.now())
         raise
-    unknown = Tap.objects.filter(operator_id=run.operator_id, status=Tap.Status.UNKNOWN_RIDER).count()
+    unknown = Tap.objects.filter(operator_id=run.operator_id, account__isnull=True).count()
     SettlementRun.objects.filter(pk=run.pk).update(
         status=SettlementRun.Status.DONE, finished_at=timezone.now(), taps_unknown=unknown)
     run.refresh_from_db()

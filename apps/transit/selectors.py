@@ -187,9 +187,9 @@ def settlement_total_list(*, operator: Any, limit: int = 14) -> list[dict[str, A
 
 
 def tap_pending_count(*, operator: Any) -> int:
-    from .models import Tap
+    from .models import PendingTap
 
-    return Tap.objects.filter(operator=operator, status=Tap.Status.PENDING).count()
+    return PendingTap.objects.filter(operator=operator).count()
 
 
 def ride_money_export_get(*, citizen: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ One chunk is one transaction of a handful of statements, whatever the number of 
 2. ``tf_prior``: what earlier settlements counted (the last trip, per-day and per-week totals).
 3. ``tf_chain``: transfers with a recursive CTE, one step per leg of the longest rider day (≈10), not per tap.
 4. ``INSERT INTO trip … SELECT`` with running sums (windows) for the daily and weekly caps.
-5. Taps marked settled, one ledger entry per trip, balances moved by each account's sum.
+5. Taps leave the pending queue, one ledger entry per trip, balances moved by each account's sum.
 
 The SQL is written once for PostgreSQL and SQLite: no LEAST/GREATEST (CASE instead), no date arithmetic (taps
 carry epoch seconds and their local date and week, computed on upload). Exactly once does not rest on this
@@ -17,6 +17,8 @@ code alone: trips are unique per tap and ledger entries per trip, so a second se
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,7 @@ from .models import (
     FareNetwork,
     FareTransferRule,
     LedgerEntry,
+    PendingTap,
     RideAccount,
     RiderCategory,
     Stop,
@@ -39,8 +42,11 @@ from .models import (
 )
 
 T = {m.__name__: m._meta.db_table for m in (Tap, Trip, Stop, FareLegRule, FareTransferRule, FareCap, RiderCategory,
-                                              LedgerEntry, RideAccount, Timeframe)}
+                                              LedgerEntry, RideAccount, Timeframe, PendingTap)}
 T["FareProduct"] = FareLegRule._meta.get_field("product").related_model._meta.db_table
+
+
+PROFILE = os.environ.get("TRANSIT_SETTLE_PROFILE") == "1"  # the benchmark's per-statement timings
 
 
 def _least(a: str, b: str) -> str:
@@ -63,7 +69,8 @@ WITH t AS (
            LEAD(id) OVER w AS n_id, LEAD(direction) OVER w AS n_dir, LEAD(at_s) OVER w AS n_at,
            LEAD(stop_id) OVER w AS n_stop, LAG(direction) OVER w AS p_dir, LAG(at_s) OVER w AS p_at
     FROM {Tap}
-    WHERE operator_id = %(op)s AND status = 'pending' AND account_id BETWEEN %(lo)s AND %(hi)s
+    WHERE id IN (SELECT tap_id FROM {PendingTap}
+                 WHERE operator_id = %(op)s AND account_id BETWEEN %(lo)s AND %(hi)s)
     WINDOW w AS (PARTITION BY account_id ORDER BY at_s, id)
 ), m AS (
     SELECT t.*,
@@ -203,8 +210,8 @@ FROM (
 """  # noqa: S608  (only constant SQL fragments are interpolated; values are parameters)
 
 _SETTLE_TAPS = """
-UPDATE {Tap} SET status = 'settled', run_id = %(run)s
-WHERE id IN (SELECT first_tap_id FROM tf_legs UNION ALL SELECT second_tap_id FROM tf_legs
+DELETE FROM {PendingTap}
+WHERE tap_id IN (SELECT first_tap_id FROM tf_legs UNION ALL SELECT second_tap_id FROM tf_legs
              WHERE second_tap_id IS NOT NULL)
 """
 
@@ -236,7 +243,10 @@ _TEMP = ("tf_legs", "tf_prior", "tf_pday", "tf_pweek", "tf_chain", "tf_sums")
 
 
 def _run(cursor: Any, sql: str, params: dict[str, Any]) -> None:
+    t0 = time.perf_counter()
     cursor.execute(sql.format(**T), params)
+    if PROFILE:
+        print("SQL", sql.strip().split("\n")[0][:50], round(time.perf_counter() - t0, 3))
 
 
 def settle_chunk(*, network: FareNetwork, run_id: int, cutoff_s: int, lo: int, hi: int) -> ChunkResult:
@@ -278,8 +288,8 @@ def chunk_bounds(*, operator_id: int, taps_per_chunk: int) -> list[tuple[int, in
     """Account-id ranges holding about ``taps_per_chunk`` pending taps each (a rider is never split)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT account_id, COUNT(*) FROM {T['Tap']} WHERE operator_id = %s AND status = 'pending' "  # noqa: S608
-            "AND account_id IS NOT NULL GROUP BY account_id ORDER BY account_id", [operator_id])
+            f"SELECT account_id, COUNT(*) FROM {T['PendingTap']} WHERE operator_id = %s "  # noqa: S608
+            "GROUP BY account_id ORDER BY account_id", [operator_id])
         rows = cursor.fetchall()
     bounds: list[tuple[int, int]] = []
     start, count = None, 0

@@ -4,7 +4,7 @@ deny list, account events). Fares and taps live in their own modules (models/far
 from .accounts import AccountEvent, DenyList, DenyListDelta, RideAccount, RiderCertificate
 from .fares import FareCap, FareLegRule, FareNetwork, FareProduct, FareTransferRule, RiderCategory, Timeframe
 from .network import Line, Reader, Stop
-from .taps import LedgerEntry, SettlementRun, Tap, TapUpload, Trip
+from .taps import LedgerEntry, PendingTap, SettlementRun, Tap, TapUpload, Trip
 
 __all__ = [
     "FareCap",
@@ -13,6 +13,7 @@ __all__ = [
     "FareProduct",
     "FareTransferRule",
     "LedgerEntry",
+    "PendingTap",
     "RiderCategory",
     "SettlementRun",
     "Tap",
