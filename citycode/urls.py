@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -12,6 +13,8 @@ api_v1 = [
     path("", include("apps.consent.api.urls")),
     path("", include("apps.codes.api.public_urls")),
     path("", include("apps.codes.api.urls")),
+    # Transit's fares, taps and money, when the transit code type is switched on
+    *([path("", include("apps.transit.api.fare_urls"))] if "apps.transit" in settings.CITYCODE_CODE_TYPES else []),
 ]
 
 urlpatterns = [

@@ -382,3 +382,41 @@ def organization_get(*, slug: str) -> Any:
     from apps.identity.selectors import organization_get as get
 
     return get(slug=slug)
+
+
+# -- needed by apps.transit (fares, taps, settlement, money) -----------------------------------------------------
+# Lazy like the section above: identity's permissions import its models, which are not loaded yet here.
+
+__all__ += [
+    "IsCitizenPermission",
+    "staff_can_act",
+    "staff_organization_list",
+]
+
+
+def staff_can_act(*, user: Any, organization: Any) -> bool:
+    """Whether the person holds a role that acts for the organization (staff or admin; never a superuser by
+    default, never an API client)."""
+    from apps.identity import permissions
+
+    return permissions.user_can(user=user, perm=permissions.ACT, organization=organization)
+
+
+def staff_organization_list(*, user: Any, kind: str | None = None) -> Any:
+    """The active organizations the person acts for, optionally of one kind (a QuerySet of Organization)."""
+    from apps.identity import permissions
+
+    organizations = permissions.organizations_for(user=user, perm=permissions.ACT)
+    return organizations.filter(kind=kind) if kind else organizations
+
+
+class IsCitizenPermission:
+    """DRF permission: a signed-in person (bearer token or session), not a machine (identity's IsCitizen)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        from apps.identity.permissions import IsCitizen
+
+        return bool(IsCitizen().has_permission(request, view))
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        return self.has_permission(request, view)

@@ -32,3 +32,5 @@ class FareErrorCode(ErrorCodeEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused", 409
     NO_DEBT = "no_debt", 400
     NOT_OPERATOR_STAFF = "not_operator_staff", 403
+    NO_SUCH_SETTLEMENT = "no_such_settlement", 404
+    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required", 400
