@@ -267,7 +267,7 @@ def settlement_execute(*, run_id: int, taps_per_chunk: int = TAPS_PER_CHUNK) -> 
         return run
     network = _network(run.operator)
     bounds = settlement.chunk_bounds(operator_id=run.operator_id, taps_per_chunk=taps_per_chunk)
-    SettlementRun.objects.filter(pk=run.pk).update(
+    SettlementRun.objects.filter(pk=run.pk, status__in=[SettlementRun.Status.QUEUED, SettlementRun.Status.RUNNING]).update(
         status=SettlementRun.Status.RUNNING, started_at=run.started_at or timezone.now(),
         chunks_total=F("chunks_done") + len(bounds))
     try:
@@ -288,7 +288,7 @@ def settlement_execute(*, run_id: int, taps_per_chunk: int = TAPS_PER_CHUNK) -> 
             status=SettlementRun.Status.FAILED, error=type(exc).__name__[:200], finished_at=timezone.now())
         raise
     unknown = Tap.objects.filter(operator_id=run.operator_id, account__isnull=True).count()
-    SettlementRun.objects.filter(pk=run.pk).update(
+    SettlementRun.objects.filter(pk=run.pk, status=SettlementRun.Status.RUNNING).update(
         status=SettlementRun.Status.DONE, finished_at=timezone.now(), taps_unknown=unknown)
     run.refresh_from_db()
     return run
