@@ -222,7 +222,8 @@ def main() -> int:
         cursor.execute("CREATE TABLE bench_copy AS SELECT * FROM transit_tap WHERE false")
     t0 = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("INSERT INTO bench_copy SELECT * FROM transit_tap WHERE id IN (SELECT tap_id FROM transit_pendingtap)")
+        cursor.execute("INSERT INTO bench_copy SELECT * FROM transit_tap "
+                       "WHERE id IN (SELECT tap_id FROM transit_pendingtap)")
     baseline_s = time.perf_counter() - t0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_copy")
@@ -259,8 +260,8 @@ def main() -> int:
         records = [fares.TapRecord(id=t.pk, at_s=t.at_s, day_s=t.day_s, service_date=t.service_date.isoformat(),
                                    service_week=t.service_week.isoformat(), direction=t.direction, mode=t.mode,
                                    line_id=t.line_id, stop_id=t.stop_id) for t in Tap.objects.filter(account=account)]
-        expected = [c.charged_fen for c in fares.price(records, fares.table_from(table_data, concession=account.concession),
-                                                       cutoff_s=run.cutoff_s)]
+        table = fares.table_from(table_data, concession=account.concession)
+        expected = [c.charged_fen for c in fares.price(records, table, cutoff_s=run.cutoff_s)]
         got = list(Trip.objects.filter(account=account).order_by("start_s", "first_tap_id")
                    .values_list("charged_fen", flat=True))
         mismatched += expected != got

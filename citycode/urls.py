@@ -13,8 +13,7 @@ api_v1 = [
     path("", include("apps.consent.api.urls")),
     path("", include("apps.codes.api.public_urls")),
     path("", include("apps.codes.api.urls")),
-    # Transit's fares, taps and money, when the transit code type is switched on
-    *([path("", include("apps.transit.api.fare_urls"))] if "apps.transit" in settings.CITYCODE_CODE_TYPES else []),
+    *([path("", include("apps.transit.api.urls"))] if "apps.transit" in settings.CITYCODE_CODE_TYPES else []),
 ]
 
 urlpatterns = [
@@ -28,6 +27,7 @@ urlpatterns = [
     path("", include("apps.codes.urls")),
     path("", include("apps.consent.urls")),
     path("", include("apps.identity.urls")),
+    *([path("", include("apps.transit.urls"))] if "apps.transit" in settings.CITYCODE_CODE_TYPES else []),
 ]
 
 handler400 = "citycode.urls.bad_request"

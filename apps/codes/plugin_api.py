@@ -342,14 +342,48 @@ class CodeTypeAppConfig(AppConfig):
 # Thin, typed wrappers: each imports core on first call, because this module is imported while apps load
 # (citycode.errors pulls in DRF's views, which load the authentication classes and with them the models).
 
+from rest_framework.permissions import BasePermission  # noqa: E402  (imports no views, no models)
+
 from citycode.error_codes import ErrorCodeEnum  # noqa: E402  (imports nothing of Django)
 
+from .base45 import b45decode, b45encode  # noqa: E402
+from .tokens import (  # noqa: E402  (pure: cryptography, cbor2, pycose; no models)
+    ALGORITHMS,
+    ES256,
+    Signer,
+    b64u,
+    b64u_decode,
+    public_key_from_jwk,
+    raw_sign,
+    raw_verify,
+    sig_structure,
+)
+
 __all__ += [
+    "ALGORITHMS",
+    "ES256",
     "ErrorCodeEnum",
+    "IsCitizen",
+    "Signer",
+    "b45decode",
+    "b45encode",
+    "b64u",
+    "b64u_decode",
+    "city_issuer",
+    "consent_covers",
+    "disclose",
     "domain_error",
+    "emergency_active_exists",
+    "epidemic_purpose_ensure",
+    "issuer_key_entry_list",
+    "issuer_signer_active",
     "organization_get",
+    "public_key_from_jwk",
+    "raw_sign",
+    "raw_verify",
     "secret_digest",
     "secret_new",
+    "sig_structure",
 ]
 
 
@@ -384,11 +418,95 @@ def organization_get(*, slug: str) -> Any:
     return get(slug=slug)
 
 
+def city_issuer() -> str:
+    """This city's issuer name (the ``iss`` of every token and certificate it signs)."""
+    return str(settings.CITYCODE_ISSUER)
+
+
+def issuer_signer_active() -> Signer:
+    """The signer of this city's active issuer key (created or rotated when there is none): a write."""
+    from .services import issuer_key_active
+
+    return issuer_key_active()
+
+
+def issuer_key_entry_list() -> list[dict[str, Any]]:
+    """This city's published (active and retiring) public keys as trust-list entries
+    ``{"iss", "kid", "alg", "nbf", "exp", "status", "jwk"}``; peer cities' keys are not included."""
+    from . import selectors, trust
+
+    return [trust.key_entry(issuer=key.issuer, kid=key.kid, alg=key.alg, jwk=key.public_jwk,
+                            not_before=int(key.not_before.timestamp()), not_after=int(key.not_after.timestamp()),
+                            status=key.status)
+            for key in selectors.published_issuer_key_list()]
+
+
+def disclose(*, organization: Any, purpose: str, citizen: Any, categories: list[str] | None = None) -> Any:
+    """The consent gate (``apps.consent.services.disclose``): returns the Disclosure (``.categories``,
+    ``.basis``, ``.log_id``) or raises its DisclosureDenied (403 ``not_disclosed``); the access-log row is
+    written either way."""
+    from apps.consent.services import disclose as gate
+
+    return gate(organization=organization, purpose=purpose, citizen=citizen, categories=categories)
+
+
+def consent_covers(*, citizen: Any, purpose: str, category: str, organization: Any = None,
+                   now: dt.datetime | None = None) -> bool:
+    """True if the citizen has a live (active) consent to ``purpose`` that covers ``category``, given to
+    anyone or to ``organization``. A read: it discloses nothing and logs nothing."""
+    from django.utils import timezone
+
+    from apps.consent.selectors import consent_list
+
+    moment = now or timezone.now()
+    consents = consent_list(citizen=citizen).filter(purpose__code=purpose).select_related("purpose")
+    return any(
+        consent.status_at(moment) == "active" and category in consent.covered_categories
+        and consent.organization_id in (None, getattr(organization, "pk", None))
+        for consent in consents
+    )
+
+
+def emergency_active_exists(*, purpose: str, now: dt.datetime | None = None) -> bool:
+    """True while a declared emergency covers ``purpose``."""
+    from django.utils import timezone
+
+    from apps.consent.selectors import emergency_list
+
+    moment = now or timezone.now()
+    return emergency_list().filter(purposes__code=purpose, starts_at__lte=moment, ends_at__gt=moment).exists()
+
+
+def epidemic_purpose_ensure(spec: PurposeSpec) -> None:
+    """Create (or leave unchanged) an epidemic-control purpose a code type needs, one that may carry the
+    epidemic-only health colour (``PurposeSpec`` purposes are synced as ordinary purposes, which may not).
+    Call it from a post_migrate hook; an empty catalogue (a test database just flushed) is left alone."""
+    from apps.consent import selectors as consent_selectors
+    from apps.consent import services as consent_services
+
+    if not consent_selectors.category_list().filter(code__in=spec.categories).exists():
+        return
+    consent_services.purpose_upsert(
+        code=spec.code, label_zh=spec.label_zh, label_en=spec.label_en, description_zh=spec.description_zh,
+        description_en=spec.description_en, legal_basis=spec.legal_basis, categories=list(spec.categories),
+        retention_days=spec.retention_days, epidemic_control=True,
+    )
+
+
+class IsCitizen(BasePermission):
+    """DRF permission: a signed-in person (bearer token or session), not a machine or a reader
+    (``apps.identity.permissions.IsCitizen``)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        from apps.identity.permissions import IsCitizen as core
+
+        return bool(core().has_permission(request, view))
+
+
 # -- needed by apps.transit (fares, taps, settlement, money) -----------------------------------------------------
-# Lazy like the section above: identity's permissions import its models, which are not loaded yet here.
+# Lazy like the section above: identity's permissions import its models, not loaded yet when this module is.
 
 __all__ += [
-    "IsCitizenPermission",
     "staff_can_act",
     "staff_organization_list",
 ]
@@ -408,15 +526,3 @@ def staff_organization_list(*, user: Any, kind: str | None = None) -> Any:
 
     organizations = permissions.organizations_for(user=user, perm=permissions.ACT)
     return organizations.filter(kind=kind) if kind else organizations
-
-
-class IsCitizenPermission:
-    """DRF permission: a signed-in person (bearer token or session), not a machine (identity's IsCitizen)."""
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        from apps.identity.permissions import IsCitizen
-
-        return bool(IsCitizen().has_permission(request, view))
-
-    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
-        return self.has_permission(request, view)

@@ -4,7 +4,7 @@ request.user and request.auth are the :class:`~apps.transit.models.Reader`."""
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from . import selectors, services
 from .errors import TransitErrorCode
@@ -35,7 +35,7 @@ class ReaderAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-class IsReader:
+class IsReader(permissions.BasePermission):
     """Permission: the request was authenticated as a reader (not a citizen, not an API client)."""
 
     def has_permission(self, request: Any, view: Any) -> bool:

@@ -12,6 +12,22 @@ from . import selectors
 
 ACCOUNT = "transit.account"
 
+# The health colour on the ride code (Guangzhou, 2022): its own epidemic-control purpose, since the colour may
+# never be bound to an ordinary one like transit.boarding. It rests on an emergency basis, so only a declared
+# emergency can cover it; the ride code also requires the rider's own separate consent to it (services.py).
+# Created by epidemic_purpose_ensure after migrate (PurposeSpec purposes are synced as ordinary ones).
+HEALTH_PURPOSE = PurposeSpec(
+    "transit.boarding_health",
+    "乘车码显示健康码颜色",
+    "Health colour on the ride code",
+    categories=("health.colour",),
+    retention_days=30,
+    legal_basis="emergency",
+    description_zh="疫情应急期间，经本人单独同意，在乘车码上向验码设备显示健康码颜色。",
+    description_en="During a declared epidemic emergency, and only with the rider's separate consent, the ride "
+    "code shows the health code colour to readers.",
+)
+
 
 class TransitCodeType(CodeType):
     key = "transit"

@@ -267,7 +267,8 @@ def settlement_execute(*, run_id: int, taps_per_chunk: int = TAPS_PER_CHUNK) -> 
         return run
     network = _network(run.operator)
     bounds = settlement.chunk_bounds(operator_id=run.operator_id, taps_per_chunk=taps_per_chunk)
-    SettlementRun.objects.filter(pk=run.pk, status__in=[SettlementRun.Status.QUEUED, SettlementRun.Status.RUNNING]).update(
+    open_statuses = [SettlementRun.Status.QUEUED, SettlementRun.Status.RUNNING]
+    SettlementRun.objects.filter(pk=run.pk, status__in=open_statuses).update(
         status=SettlementRun.Status.RUNNING, started_at=run.started_at or timezone.now(),
         chunks_total=F("chunks_done") + len(bounds))
     try:

@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.codes.plugin_api import secret_digest
+from apps.codes.plugin_api import city_issuer, issuer_key_entry_list, secret_digest
 
 from .models import AccountEvent, DenyList, DenyListDelta, Reader, RideAccount, RiderCertificate
 
@@ -209,4 +209,55 @@ def ride_money_export_get(*, citizen: Any) -> dict[str, Any]:
         "ledger": [{"kind": e.kind, "amount_fen": e.amount_fen, "reference": e.reference,
                     "at": e.created_at.isoformat()}
                    for e in LedgerEntry.objects.filter(account=account).order_by("id")],
+    }
+
+
+# -- the reader package -----------------------------------------------------------------------------------------
+
+PACKAGE_VALID_SECONDS = 86400  # a reader works a whole day offline on one package
+
+
+def reader_fare_fen_get(*, reader: Reader) -> int:
+    """The most one tap at this reader can cost, checked offline against a certificate's single-fare limit: the
+    dearest product of a leg rule for this reader's mode (and line), or the default fare for an unmatched tap,
+    whichever is higher. 0 when the operator has no fares (readers then check no limit beyond the certificate's)."""
+    from django.db.models import Max, Q
+
+    from .models import FareNetwork
+
+    network = FareNetwork.objects.filter(operator_id=reader.operator_id).first()
+    if network is None:
+        return 0
+    mode = "metro" if reader.kind == Reader.Kind.GATE else (reader.line.mode if reader.line else "bus")
+    rules = network.leg_rules.filter(mode=mode)
+    if reader.line_id is not None:
+        rules = rules.filter(Q(line__isnull=True) | Q(line_id=reader.line_id))
+    dearest = rules.aggregate(m=Max("product__amount_fen"))["m"] or 0
+    return max(dearest, network.default_fare_fen)
+
+
+def reader_package_get(*, reader: Reader, since: int = 0) -> dict[str, Any]:
+    """What a reader needs to verify ride codes offline for a day: the city's issuer keys, its operator's deny
+    list as a version and the deltas after ``since``, and its fare data. Nothing about any rider but the
+    pseudonyms of denied certificates, which only the settling operator can map back."""
+    version = deny_list_version_get(operator=reader.operator)
+    since = min(max(since, 0), version)
+    deltas = [
+        {"version": d.version, "pseudonym": d.pseudonym, "action": d.action,
+         "expires_at": int(d.expires_at.timestamp())}
+        for d in deny_list_delta_list(operator=reader.operator, since=since)
+    ]
+    return {
+        "type": "citycode-transit-reader-package",
+        "operator": reader.operator.slug,
+        "reader": {"device_id": reader.device_id, "kind": reader.kind, "seen_group": reader.seen_key,
+                   "line": reader.line.code if reader.line else None,
+                   "stop": reader.stop.code if reader.stop else None},
+        "issued_at": int(timezone.now().timestamp()),
+        "valid_for_seconds": PACKAGE_VALID_SECONDS,
+        "issuer_keys": [entry for entry in issuer_key_entry_list() if entry["iss"] == city_issuer()],
+        "deny_list": {"version": version, "since": since, "deltas": deltas},
+        "fare_fen": reader_fare_fen_get(reader=reader),
+        # The operator's fare tables as data (GTFS Fares v2 shaped); readers price nothing offline.
+        "fares": fare_table_get(operator=reader.operator) or {},
     }

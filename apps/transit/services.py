@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -11,9 +14,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.codes.plugin_api import domain_error, secret_digest, secret_new
+from apps.codes.plugin_api import (
+    city_issuer,
+    consent_covers,
+    disclose,
+    domain_error,
+    emergency_active_exists,
+    issuer_signer_active,
+    public_key_from_jwk,
+    registry,
+    secret_digest,
+    secret_new,
+)
 
-from . import selectors
+from . import ride_code, selectors
 from .errors import TransitErrorCode
 from .models import AccountEvent, DenyList, DenyListDelta, Line, Reader, RideAccount, RiderCertificate, Stop
 
@@ -194,3 +208,115 @@ def reader_register(
 def reader_touch(*, reader: Reader, at: dt.datetime | None = None) -> None:
     """Note that the reader was just heard from (its list shows when each was last seen)."""
     Reader.objects.filter(pk=reader.pk).update(last_seen_at=at or timezone.now())
+
+
+# -- the ride code: rider certificates and server-signed codes ------------------------------------------------
+
+CERTIFICATE_LIFETIME = dt.timedelta(hours=6)  # a rider rides a whole morning offline on one certificate
+HEALTH_CERTIFICATE_LIFETIME = dt.timedelta(hours=1)  # a colour on a certificate must not outlive its meaning
+# A device without a key fetches every code online; its certificate only has to outlive one code.
+SERVER_CERTIFICATE_LIFETIME = dt.timedelta(minutes=10)
+CODE_LIFETIME_SECONDS = 30  # the phone signs a fresh code at least this often
+MAX_FARE_LIMIT_FEN = 2000  # the most a single ride may cost on one certificate (20 yuan)
+# A limit is one of a few steps: a limit equal to a rider's odd balance (1,234 fen) would be the same on each
+# of their certificates, and so link them.
+FARE_LIMIT_STEPS = (0, 100, 200, 300, 500, 1000, MAX_FARE_LIMIT_FEN)
+HEALTH_PURPOSE = "transit.boarding_health"  # code_type.HEALTH_PURPOSE
+HEALTH_CATEGORY = "health.colour"
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    certificate: RiderCertificate
+    encoded: bytes  # the COSE_Sign1 bytes the phone embeds in every code
+    health_colour: str | None  # what the certificate shows readers (None: nothing about health)
+
+
+def _fare_limit(account: RideAccount) -> int:
+    available = account.balance_fen if account.mode == RideAccount.Mode.PREPAID else account.credit_limit_fen
+    return max(step for step in FARE_LIMIT_STEPS if step <= max(0, available))
+
+
+def health_colour_for_boarding(*, citizen: Any, operator: Any) -> str | None:
+    """The rider's health colour for the ride code, or None — and None unless both hold: the rider consented
+    (separately: the colour is sensitive) to show it for boarding, and an epidemic emergency covering that
+    purpose is active. Only then is the consent gate asked, which checks the operator's grant and logs the
+    disclosure in the rider's access log. No colour is made up: without a provider of ``health.colour`` there
+    is none."""
+    if not emergency_active_exists(purpose=HEALTH_PURPOSE):
+        return None
+    if not consent_covers(citizen=citizen, purpose=HEALTH_PURPOSE, category=HEALTH_CATEGORY, organization=operator):
+        return None
+    try:
+        disclosure = disclose(organization=operator, purpose=HEALTH_PURPOSE, citizen=citizen,
+                              categories=[HEALTH_CATEGORY])
+    except Exception as exc:  # DisclosureDenied: the gate said no (and logged it)
+        if getattr(exc, "code", None) == "not_disclosed":
+            return None
+        raise
+    if HEALTH_CATEGORY not in disclosure.categories:
+        return None
+    colour = registry.collect(citizen=citizen, categories=[HEALTH_CATEGORY]).get(HEALTH_CATEGORY)
+    if isinstance(colour, dict):
+        colour = colour.get("colour")
+    return colour if colour in ride_code.HEALTH_COLOURS else None
+
+
+@transaction.atomic
+def certificate_issue(
+    *, account: RideAccount, operator: Any, device_jwk: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> IssuedCertificate:
+    """Issue a rider certificate for one operator: the device's public key (or none, for server-signed codes),
+    a pseudonym drawn fresh for this certificate, the single-fare limit and the concession, for hours.
+    Refused for an account in arrears or closed: renewal is what arrears stop."""
+    locked = _locked(account)
+    if locked.status == RideAccount.Status.ARREARS:
+        raise domain_error(TransitErrorCode.ACCOUNT_IN_ARREARS,
+                           _("The ride account has unpaid fares: pay them to get a ride code again."))
+    if locked.status == RideAccount.Status.CLOSED:
+        raise domain_error(TransitErrorCode.ACCOUNT_CLOSED, _("The ride account is closed."))
+    if getattr(operator, "kind", None) != OPERATOR_KIND or not operator.is_active:
+        raise domain_error(TransitErrorCode.UNKNOWN_OPERATOR, _("No such transit operator."))
+    if device_jwk is not None:
+        try:
+            ride_code.cose_key_from_jwk(device_jwk)
+            public_key_from_jwk(device_jwk)  # on the curve, not just the right length
+        except (ValueError, KeyError, TypeError):
+            raise domain_error(TransitErrorCode.BAD_DEVICE_KEY,
+                               _("The device key must be a P-256 public key (JWK).")) from None
+        device_jwk = {"kty": "EC", "crv": "P-256", "x": device_jwk["x"], "y": device_jwk["y"]}
+    moment = now or timezone.now()
+    health = health_colour_for_boarding(citizen=locked.citizen, operator=operator)
+    lifetime = SERVER_CERTIFICATE_LIFETIME if device_jwk is None else CERTIFICATE_LIFETIME
+    lifetime = min(lifetime, HEALTH_CERTIFICATE_LIFETIME) if health else lifetime
+    signer = issuer_signer_active()
+    issued_at = int(moment.timestamp())
+    expires_at = min(issued_at + int(lifetime.total_seconds()), signer.not_after)
+    pseudonym = os.urandom(ride_code.PSEUDONYM_BYTES)
+    certificate = RiderCertificate(
+        account=locked, operator=operator, serial=secrets.token_hex(8),
+        pseudonym=ride_code.pseudonym_text(pseudonym), device_key=device_jwk,
+        fare_limit_fen=_fare_limit(locked), concession=locked.concession,
+        issued_at=dt.datetime.fromtimestamp(issued_at, tz=dt.UTC),
+        expires_at=dt.datetime.fromtimestamp(expires_at, tz=dt.UTC),
+    )
+    certificate.full_clean(exclude=["account", "operator"])
+    certificate.save()
+    encoded = ride_code.certificate_encode(signer=signer, claims=ride_code.CertificateClaims(
+        issuer=city_issuer(), issued_at=issued_at, expires_at=expires_at, operator=operator.slug,
+        pseudonym=pseudonym, fare_limit_fen=certificate.fare_limit_fen, concession=certificate.concession,
+        code_lifetime=CODE_LIFETIME_SECONDS, device_jwk=device_jwk, health_colour=health,
+    ))
+    return IssuedCertificate(certificate=certificate, encoded=encoded, health_colour=health)
+
+
+def server_code_issue(*, account: RideAccount, operator: Any, now: dt.datetime | None = None) -> tuple[str, int]:
+    """A short server-signed ride code for a device that cannot hold a key: a fresh certificate without a
+    device key (so consecutive codes share no pseudonym either) and a code the issuer key signs. The same
+    rules as a certificate: refused in arrears. Returns the code and its generation time."""
+    issued = certificate_issue(account=account, operator=operator, device_jwk=None, now=now)
+    generated_at = int((now or timezone.now()).timestamp())
+    code = ride_code.code_encode_server(certificate=issued.encoded, generated_at=generated_at, counter=0,
+                                        signer=issuer_signer_active())
+    return code, generated_at

@@ -1,7 +1,6 @@
 """Contract of what apps.transit's fares, taps and money need from the plugin API (their section of plugin_api.py)."""
 
 import pytest
-from rest_framework.test import APIRequestFactory
 
 from apps.codes import plugin_api
 from apps.identity import services as identity
@@ -27,18 +26,6 @@ def test_staff_can_act_only_for_the_organization_they_hold_a_role_in(make_org, m
     assert list(plugin_api.staff_organization_list(user=staff, kind="hospital")) == []
 
 
-@pytest.mark.django_db
-def test_is_citizen_permission_admits_a_person_and_nothing_else(make_citizen):
-    request = APIRequestFactory().get("/")
-    permission = plugin_api.IsCitizenPermission()
-    request.user = make_citizen()
-    assert permission.has_permission(request, None)
-    from django.contrib.auth.models import AnonymousUser
-
-    request.user = AnonymousUser()
-    assert not permission.has_permission(request, None)
-
-
 def test_the_transit_fares_names_are_exported():
-    for name in ("IsCitizenPermission", "staff_can_act", "staff_organization_list"):
+    for name in ("staff_can_act", "staff_organization_list"):
         assert name in plugin_api.__all__ and callable(getattr(plugin_api, name))

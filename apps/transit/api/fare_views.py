@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.codes.plugin_api import IsCitizenPermission, domain_error, organization_get, staff_can_act
+from apps.codes.plugin_api import IsCitizen, domain_error, organization_get, staff_can_act
 
 from .. import fare_services, fares, selectors
 from ..authentication import IsReader, ReaderAuthentication
@@ -88,7 +88,7 @@ class _RunOutput(serializers.Serializer):
 
 
 class SettlementStartApi(APIView):
-    permission_classes = [IsCitizenPermission]
+    permission_classes = [IsCitizen]
 
     class InputSerializer(serializers.Serializer):
         operator = serializers.SlugField(help_text="The operator's slug (you must act for it).")
@@ -107,7 +107,7 @@ class SettlementStartApi(APIView):
 
 
 class SettlementDetailApi(APIView):
-    permission_classes = [IsCitizenPermission]
+    permission_classes = [IsCitizen]
 
     @extend_schema(
         responses={200: _RunOutput}, operation_id="transit_settlement_get", tags=["transit"],
@@ -133,7 +133,7 @@ class _StepSerializer(serializers.Serializer):
 
 
 class MyTripsApi(APIView):
-    permission_classes = [IsCitizenPermission]
+    permission_classes = [IsCitizen]
 
     class OutputSerializer(serializers.Serializer):
         class TripSerializer(serializers.Serializer):
@@ -184,7 +184,7 @@ def _balance_body(account: Any) -> dict[str, Any]:
 
 
 class MyBalanceApi(APIView):
-    permission_classes = [IsCitizenPermission]
+    permission_classes = [IsCitizen]
 
     @extend_schema(responses={200: _BALANCE}, operation_id="transit_me_balance", tags=["transit"],
                    summary="My ride account's balance, status and latest money movements")
@@ -205,7 +205,7 @@ _KEY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, 
 
 
 class MyTopUpApi(APIView):
-    permission_classes = [IsCitizenPermission]
+    permission_classes = [IsCitizen]
 
     class InputSerializer(serializers.Serializer):
         amount_fen = serializers.IntegerField(min_value=1, max_value=fare_services.MAX_TOP_UP_FEN)
@@ -226,7 +226,7 @@ class MyTopUpApi(APIView):
 
 
 class MyDebtPaymentApi(APIView):
-    permission_classes = [IsCitizenPermission]
+    permission_classes = [IsCitizen]
 
     @extend_schema(
         request=None, responses={201: _BALANCE, 200: _BALANCE}, parameters=[_KEY_HEADER],
