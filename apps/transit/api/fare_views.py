@@ -46,7 +46,7 @@ class TapUploadApi(APIView):
             direction = serializers.ChoiceField(choices=[fares.BOARD, fares.IN, fares.OUT])
 
         batch_id = serializers.CharField(max_length=64, help_text="Idempotency key of the batch.")
-        taps = TapSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+        taps = TapSerializer(many=True, allow_empty=False, help_text=f"At most {MAX_BATCH} taps.")
 
     class OutputSerializer(serializers.Serializer):
         batch_id = serializers.CharField()
