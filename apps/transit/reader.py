@@ -22,11 +22,12 @@ Checks, in order (the first failure is the reason):
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import cbor2
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -114,6 +115,20 @@ class ReaderPackage:
         package.apply_deny_deltas(document["deny_list"]["deltas"], version=document["deny_list"]["version"])
         return package
 
+    def to_state(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """The package as a reader stores it between runs: the downloaded ``document`` with the deny list
+        replaced by the set it has accumulated (``denied``) and its version."""
+        state = {k: v for k, v in document.items() if k != "deny_list"}
+        state["deny_list"] = {"version": self.deny_version, "deltas": [],
+                              "denied": sorted(b64u(p) for p in self.denied)}
+        return state
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> ReaderPackage:
+        package = cls.from_json(state)
+        package.denied = {b64u_decode(p) for p in state["deny_list"].get("denied", ())}
+        return package
+
     def apply_deny_deltas(self, deltas: Iterable[Mapping[str, Any]], *, version: int) -> None:
         """Apply deny-list changes in version order (a package's or an update's ``deltas``)."""
         for delta in sorted(deltas, key=lambda d: d["version"]):
@@ -161,11 +176,10 @@ class SeenList:
         return seen
 
 
-@dataclass(frozen=True)
-class Verified:
+class Verified(NamedTuple):  # a tuple: built once per scan, cheaper than a dataclass
     """An accepted ride code's facts a reader records."""
 
-    pseudonym: str
+    pseudonym_bytes: bytes
     operator: str
     generated_at: int
     counter: int
@@ -174,6 +188,11 @@ class Verified:
     certificate_expires_at: int
     device_bound: bool
     health_colour: str | None
+
+    @property
+    def pseudonym(self) -> str:
+        """The pseudonym as the deny list, the taps and the database write it (base64url)."""
+        return b64u(self.pseudonym_bytes)
 
 
 def _sign1(data: Any) -> tuple[bytes, bytes, bytes]:
@@ -296,14 +315,12 @@ def verify(text: str, *, package: ReaderPackage, now: float | None = None) -> Ve
         raise Refused("over_fare_limit")
     health = claims.get(CLAIM_HEALTH)
     return Verified(
-        pseudonym=b64u(pseudonym), operator=operator, generated_at=generated_at, counter=counter,
+        pseudonym_bytes=pseudonym, operator=operator, generated_at=generated_at, counter=counter,
         fare_limit_fen=limit, concession=CONCESSIONS[concession], certificate_expires_at=expires_at,
         device_bound=confirmation is not None,
         health_colour=health if health in ride_code.HEALTH_COLOURS else None,
     )
 
-
-_device_keys: dict[bytes, Any] = {}
 
 
 def _device_key(confirmation: Any) -> Any:
@@ -335,10 +352,11 @@ class TapRecord:
     verified: Verified | None = None
 
     def upload_json(self) -> dict[str, Any]:
+        """The tap as ``POST /api/v1/transit/taps`` takes it: its reader-unique id, when, who (the certificate
+        pseudonym) and which way."""
         assert self.verified is not None
-        return {"tap_uid": self.tap_uid, "pseudonym": self.verified.pseudonym, "at": self.at,
-                "direction": self.direction, "generated_at": self.verified.generated_at,
-                "counter": self.verified.counter}
+        return {"uid": self.tap_uid, "at": dt.datetime.fromtimestamp(self.at, tz=dt.UTC).isoformat(),
+                "pseudonym": self.verified.pseudonym, "direction": self.direction}
 
 
 def tap(text: str, *, package: ReaderPackage, seen: SeenList, direction: str = "board",
@@ -350,7 +368,7 @@ def tap(text: str, *, package: ReaderPackage, seen: SeenList, direction: str = "
         verified = verify(text, package=package, now=moment)
     except Refused as refusal:
         return TapRecord(tap_uid=uid, at=moment, accepted=False, reason=refusal.reason, direction=direction)
-    replay_key = (b64u_decode(verified.pseudonym), verified.generated_at, verified.counter)
+    replay_key = (verified.pseudonym_bytes, verified.generated_at, verified.counter)
     if not seen.check_and_add(replay_key, now=moment):
         return TapRecord(tap_uid=uid, at=moment, accepted=False, reason="replayed", direction=direction)
     return TapRecord(tap_uid=uid, at=moment, accepted=True, reason=None, direction=direction, verified=verified)
