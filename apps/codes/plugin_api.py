@@ -501,3 +501,28 @@ class IsCitizen(BasePermission):
         from apps.identity.permissions import IsCitizen as core
 
         return bool(core().has_permission(request, view))
+
+
+# -- needed by apps.transit (fares, taps, settlement, money) -----------------------------------------------------
+# Lazy like the section above: identity's permissions import its models, not loaded yet when this module is.
+
+__all__ += [
+    "staff_can_act",
+    "staff_organization_list",
+]
+
+
+def staff_can_act(*, user: Any, organization: Any) -> bool:
+    """Whether the person holds a role that acts for the organization (staff or admin; never a superuser by
+    default, never an API client)."""
+    from apps.identity import permissions
+
+    return permissions.user_can(user=user, perm=permissions.ACT, organization=organization)
+
+
+def staff_organization_list(*, user: Any, kind: str | None = None) -> Any:
+    """The active organizations the person acts for, optionally of one kind (a QuerySet of Organization)."""
+    from apps.identity import permissions
+
+    organizations = permissions.organizations_for(user=user, perm=permissions.ACT)
+    return organizations.filter(kind=kind) if kind else organizations

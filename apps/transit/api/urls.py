@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -6,4 +6,6 @@ urlpatterns = [
     path("transit/reader-package", views.ReaderPackageApi.as_view(), name="api-transit-reader-package"),
     path("me/ride-certificates", views.MyRideCertificateApi.as_view(), name="api-my-ride-certificates"),
     path("me/ride-code", views.MyRideServerCodeApi.as_view(), name="api-my-ride-code"),
+    # Fares, taps, settlement and money (apps/transit/api/fare_urls.py)
+    path("", include("apps.transit.api.fare_urls")),
 ]
