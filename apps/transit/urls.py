@@ -1,3 +1,8 @@
 from typing import Any
 
-urlpatterns: list[Any] = []
+from django.urls import include, path
+
+urlpatterns: list[Any] = [
+    # Money pages: balance, top-up, trips; the operator's uploads and settlements (apps/transit/money_urls.py)
+    path("", include("apps.transit.money_urls")),
+]
