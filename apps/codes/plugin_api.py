@@ -515,9 +515,18 @@ class IsCitizen(BasePermission):
 # Lazy like the section above: identity's permissions import its models, not loaded yet when this module is.
 
 __all__ += [
+    "domain_error_type",
     "staff_can_act",
     "staff_organization_list",
 ]
+
+
+def domain_error_type() -> type[Exception]:
+    """The class of every error ``domain_error`` builds, for a page view to catch it
+    (``except domain_error_type() as exc: messages.error(request, exc.message)``)."""
+    from citycode import errors
+
+    return errors.DomainError
 
 
 def staff_can_act(*, user: Any, organization: Any) -> bool:

@@ -33,6 +33,7 @@ STAFF = [
     ("officer", "卫健委工作人员", "health-commission", "staff"),
     ("doctor", "医院挂号员", "city-hospital", "staff"),
     ("librarian", "图书馆工作人员", "city-library", "staff"),
+    ("dispatcher", "公交调度员", "city-bus", "staff"),  # settles fares (transit's operator pages)
 ]
 
 

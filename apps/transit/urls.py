@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("transit/ride-account/open", views.ride_account_open, name="transit-ride-account-open"),
     path("transit/reader/", views.reader_page, name="transit-reader"),
     path("transit/operators/<slug:slug>/readers/", views.operator_readers, name="transit-operator-readers"),
+    # Money pages: balance, top-up, trips; the operator's uploads and settlements (apps/transit/money_urls.py)
+    path("", include("apps.transit.money_urls")),
 ]

@@ -26,6 +26,14 @@ def test_staff_can_act_only_for_the_organization_they_hold_a_role_in(make_org, m
     assert list(plugin_api.staff_organization_list(user=staff, kind="hospital")) == []
 
 
+def test_domain_error_type_catches_what_domain_error_builds():
+    from citycode.error_codes import ErrorCode
+
+    error = plugin_api.domain_error(ErrorCode.BAD_REQUEST, "bad")
+    assert isinstance(error, plugin_api.domain_error_type())
+    assert not isinstance(ValueError("x"), plugin_api.domain_error_type())
+
+
 def test_the_transit_fares_names_are_exported():
-    for name in ("staff_can_act", "staff_organization_list"):
+    for name in ("domain_error_type", "staff_can_act", "staff_organization_list"):
         assert name in plugin_api.__all__ and callable(getattr(plugin_api, name))

@@ -163,7 +163,7 @@ class Trip(models.Model):
     account = models.ForeignKey(RideAccount, on_delete=models.PROTECT, related_name="trips", db_index=False)
     operator = models.ForeignKey("identity.Organization", on_delete=models.PROTECT, related_name="+",
                                  db_index=False, db_constraint=False)
-    run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="trip_set")
+    run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="trip_set", db_constraint=False)
     first_tap = models.OneToOneField(Tap, on_delete=models.PROTECT, related_name="+")
     second_tap = models.OneToOneField(Tap, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     mode = models.CharField(max_length=8, choices=Line.Mode.choices)
@@ -228,7 +228,9 @@ class LedgerEntry(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     reference = models.CharField(_("reference"), max_length=80, unique=True)
-    trip = models.OneToOneField(Trip, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entry")
+    # Unique (one entry per trip), not re-checked per row: settlement writes it from the trip it just inserted.
+    trip = models.OneToOneField(Trip, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entry",
+                                db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
