@@ -113,6 +113,8 @@ def test_the_wallet_page_in_english_and_for_a_rider_without_account(page, operat
     citizen = _password(make_citizen(username="newcomer", name="新人"))
     log_in(page, citizen.username, PASSWORD)
     page.goto("/transit/ride-code/")
+    assert page.locator("[data-testid=ride-title]").inner_text() == "乘车码"  # Chinese by default
+    assert "开通预付费乘车账户" in page.locator("[data-testid=open-account]").inner_text()
     page.click("[data-testid=lang-switch]")
     assert page.locator("[data-testid=ride-title]").inner_text() == "Ride code"
     page.click("[data-testid=open-account]")
