@@ -271,30 +271,28 @@ def _y4m(path, png: bytes, frames: int = 20) -> str:
     return str(path)
 
 
-def test_the_reader_page_scans_a_ride_code_from_the_camera(live_server, tmp_path, staff, operator, bus_reader, rider):
-    from playwright.sync_api import sync_playwright
-
+def test_the_reader_page_scans_a_ride_code_from_the_camera(browser, live_server, tmp_path, staff, operator,
+                                                           bus_reader, rider):
     from tests.browser.conftest import CHROMIUM
 
-    # Given a fake camera that films the rider's fresh ride code
+    # Given a fake camera that films the rider's fresh ride code (a chromium of its own: the camera is a flag)
     code = _phone(rider, operator).code()
     stream = _y4m(tmp_path / "camera.y4m", qr.render_png.__wrapped__(code, error="M"))
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={stream}"])
-        try:
-            context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
-            context.grant_permissions(["camera"])
-            page = context.new_page()
-            page.set_default_timeout(20000)
-            _reader_page(page, staff, bus_reader)
-            # When the staff member starts the camera
-            page.click("[data-testid=reader-camera]")
-            # Then the code is read from the video, verified in the browser and accepted, once
-            page.wait_for_selector("[data-testid=verdict][data-outcome=accept]")
-            assert page.locator("[data-reader]").get_attribute("data-camera") == "on"
-            assert page.locator("[data-reader]").get_attribute("data-pending") == "1"
-        finally:
-            browser.close()
+    camera_browser = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={stream}"])
+    try:
+        context = camera_browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+        context.grant_permissions(["camera"])
+        page = context.new_page()
+        page.set_default_timeout(20000)
+        _reader_page(page, staff, bus_reader)
+        # When the staff member starts the camera
+        page.click("[data-testid=reader-camera]")
+        # Then the code is read from the video, verified in the browser and accepted, once
+        page.wait_for_selector("[data-testid=verdict][data-outcome=accept]")
+        assert page.locator("[data-reader]").get_attribute("data-camera") == "on"
+        assert page.locator("[data-reader]").get_attribute("data-pending") == "1"
+    finally:
+        camera_browser.close()
