@@ -62,7 +62,10 @@ class TransitCodeType(CodeType):
         ),
     )
     provides = frozenset({ACCOUNT})
-    export_covers = ("transit.RideAccount.citizen", "transit.RiderCertificate.account", "transit.AccountEvent.account")
+    export_covers = ("transit.RideAccount.citizen", "transit.RiderCertificate.account", "transit.AccountEvent.account",
+                     # fares: the rider's taps (settled or still queued), trips and ledger (ride_money_export_get)
+                     "transit.Tap.account", "transit.PendingTap.account", "transit.Trip.account",
+                     "transit.LedgerEntry.account")
 
     def claims_for(self, citizen: Any) -> dict[str, Any] | None:
         account = selectors.ride_account_get(citizen=citizen)
@@ -82,4 +85,5 @@ class TransitCodeType(CodeType):
                           "concession": account.concession}}
 
     def export(self, citizen: Any) -> dict[str, Any]:
-        return selectors.ride_account_export_get(citizen=citizen)
+        money = selectors.ride_money_export_get(citizen=citizen)
+        return {**selectors.ride_account_export_get(citizen=citizen), **money}

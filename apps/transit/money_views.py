@@ -162,7 +162,7 @@ def operator_money(request: HttpRequest, slug: str) -> HttpResponse:
         "pending": selectors.tap_pending_count(operator=operator),
         "uploads": selectors.tap_upload_list(operator=operator, limit=20),
         "runs": [{"run": r, "charged": yuan(r.charged_fen),
-                  "percent": 100 if r.status == "done" else (100 * r.chunks_done // r.chunks_total
+                  "percent": 100 if r.status == "done" else min(100, 100 * r.chunks_done // r.chunks_total
                                                              if r.chunks_total else 0)} for r in runs],
         "totals": [{**t, "charged": yuan(t["charged_fen"]), "fares": yuan(t["fare_fen"])}
                    for t in selectors.settlement_total_list(operator=operator)],

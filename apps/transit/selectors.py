@@ -195,12 +195,16 @@ def tap_pending_count(*, operator: Any) -> int:
 def ride_money_export_get(*, citizen: Any) -> dict[str, Any]:
     """The citizen's trips (with the taps' times and stops, never another rider's) and ledger, for the export."""
     from .fares import explain
-    from .models import LedgerEntry, Trip
+    from .models import LedgerEntry, PendingTap, Tap, Trip
 
     account = ride_account_get(citizen=citizen)
     if account is None:
-        return {"trips": [], "ledger": []}
+        return {"taps": [], "trips": [], "ledger": []}
+    pending = set(PendingTap.objects.filter(account=account).values_list("tap_id", flat=True))
     return {
+        "taps": [{"at": t.at.isoformat(), "direction": t.direction, "mode": t.mode, "line": t.line_id,
+                  "stop": t.stop_id, "reader": t.reader_id, "settled": t.pk not in pending}
+                 for t in Tap.objects.filter(account=account).order_by("at_s", "id")],
         "trips": [{"service_date": t.service_date.isoformat(), "mode": t.mode, "line": t.line_id,
                    "from_stop": t.from_stop_id, "to_stop": t.to_stop_id, "start_s": t.start_s, "end_s": t.end_s,
                    "charged_fen": t.charged_fen, "steps": explain(t)}

@@ -8,7 +8,8 @@ One chunk is one transaction of a handful of statements, whatever the number of 
 2. ``tf_prior``: what earlier settlements counted (the last trip, per-day and per-week totals).
 3. ``tf_chain``: transfers with a recursive CTE, one step per leg of the longest rider day (≈10), not per tap.
 4. ``INSERT INTO trip … SELECT`` with running sums (windows) for the daily and weekly caps.
-5. Taps leave the pending queue, one ledger entry per trip, balances moved by each account's sum.
+5. Taps leave the pending queue, one ledger entry per trip, balances moved by each account's sum — of this
+   chunk's trips only (a second worker on the same run finds the taps gone and writes nothing).
 
 The SQL is written once for PostgreSQL and SQLite: no LEAST/GREATEST (CASE instead), no date arithmetic (taps
 carry epoch seconds and their local date and week, computed on upload). Exactly once does not rest on this
@@ -218,13 +219,13 @@ WHERE tap_id IN (SELECT first_tap_id FROM tf_legs UNION ALL SELECT second_tap_id
 _LEDGER = """
 INSERT INTO {LedgerEntry} (account_id, kind, amount_fen, reference, trip_id, created_at)
 SELECT account_id, 'charge', -charged_fen, 'trip:' || CAST(id AS VARCHAR(20)), id, %(now)s FROM {Trip}
-WHERE run_id = %(run)s AND account_id BETWEEN %(lo)s AND %(hi)s
+WHERE first_tap_id IN (SELECT first_tap_id FROM tf_legs)
 """
 
 _SUMS = """
 CREATE TEMP TABLE tf_sums AS
 SELECT account_id, SUM(charged_fen) AS s, COUNT(*) AS n FROM {Trip}
-WHERE run_id = %(run)s AND account_id BETWEEN %(lo)s AND %(hi)s GROUP BY account_id
+WHERE first_tap_id IN (SELECT first_tap_id FROM tf_legs) GROUP BY account_id
 """
 
 _BALANCES = """
