@@ -378,6 +378,7 @@ __all__ += [
     "issuer_key_entry_list",
     "issuer_signer_active",
     "organization_get",
+    "organization_list",
     "public_key_from_jwk",
     "raw_sign",
     "raw_verify",
@@ -416,6 +417,13 @@ def organization_get(*, slug: str) -> Any:
     from apps.identity.selectors import organization_get as get
 
     return get(slug=slug)
+
+
+def organization_list(*, kind: str) -> Any:
+    """The active organizations of one kind (e.g. ``transit_operator``), by slug (a QuerySet of Organization)."""
+    from apps.identity.models import Organization
+
+    return Organization.objects.filter(kind=kind, is_active=True).order_by("slug")
 
 
 def city_issuer() -> str:

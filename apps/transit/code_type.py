@@ -31,8 +31,10 @@ HEALTH_PURPOSE = PurposeSpec(
 
 class TransitCodeType(CodeType):
     key = "transit"
-    label_zh = "乘车码"
-    label_en = "Ride code"
+    # The city-code-style token shows that the citizen holds a ride account (a verifier reads its state through
+    # the consent gate). The ride code a bus reader accepts is the two-layer code of /transit/ride-code/.
+    label_zh = "乘车账户"
+    label_en = "Ride account"
     lifetime = dt.timedelta(minutes=5)
     categories = (
         CategorySpec(

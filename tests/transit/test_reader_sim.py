@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.transit import services
-from apps.transit.models import RideAccount
+from apps.transit.models import RideAccount, Tap, TapUpload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,3 +71,25 @@ def test_an_old_code_is_refused_at_the_reader_s_clock(live_server, tmp_path, bus
     code = phone.code(at=time.time())
     assert "REFUSE code_expired" in _run("scan", code, store=store, device=bus_reader.device_id,
                                          now=time.time() + 120)
+
+
+def test_taps_upload_once_even_when_the_answer_was_lost(live_server, tmp_path, bus_reader, phone):
+    store = tmp_path / "reader.json"
+    online = {"server": live_server.url, "device": bus_reader.device_id, "secret": bus_reader.secret}
+    _run("sync", store=store, **online)
+    _run("scan", phone.code(), phone.code(), store=store, device=bus_reader.device_id)
+    before = json.loads(store.read_text())
+    # Given a batch that reached the server
+    assert "2 new" in _run("upload", store=store, **online)
+    assert Tap.objects.filter(reader=bus_reader).count() == 2
+    # When its answer was lost, so the reader still holds it as unsent and sends it again (same batch id)
+    batch_id = TapUpload.objects.get(reader=bus_reader).batch_id
+    store.write_text(json.dumps({**before, "taps": [], "batch": {"batch_id": batch_id, "taps": before["taps"]}}))
+    out = _run("upload", store=store, **online)
+    # Then the server recognizes the batch and nothing is added
+    assert "a replay" in out
+    assert Tap.objects.filter(reader=bus_reader).count() == 2
+    # And the same taps under a new batch id are known taps (unique per reader): still nothing added
+    store.write_text(json.dumps({**before, "batch": None}))
+    assert "0 new, 2 already known" in _run("upload", store=store, **online)
+    assert Tap.objects.filter(reader=bus_reader).count() == 2

@@ -94,7 +94,8 @@ class SettlementStartApi(APIView):
         operator = serializers.SlugField(help_text="The operator's slug (you must act for it).")
 
     @extend_schema(
-        request=SettlementStartInputSerializer, responses={202: SettlementRunOutput}, operation_id="transit_settlement_start",
+        request=SettlementStartInputSerializer, responses={202: SettlementRunOutput},
+        operation_id="transit_settlement_start",
         tags=["transit"], summary="Settle the operator's pending taps (a worker runs it; poll its progress)",
         description="409 settlement_running while another settlement of the operator is queued or running.",
     )

@@ -130,8 +130,9 @@ class Command(BaseCommand):
             state["batch"] = None
             state["uploaded"] = state.get("uploaded", 0) + len(batch["taps"])
             sent += len(batch["taps"])
+            replay = " (a replay of a batch the server already has: nothing added)" if answer.get("replayed") else ""
             self.stdout.write(f"uploaded batch {batch['batch_id']}: {answer.get('new', '?')} new, "
-                              f"{answer.get('duplicates', '?')} already known")
+                              f"{answer.get('duplicates', '?')} already known{replay}")
         if not sent:
             self.stdout.write("nothing to upload")
 
