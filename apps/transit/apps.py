@@ -18,7 +18,6 @@ class TransitConfig(CodeTypeAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from . import schema  # noqa: F401  (registers the readers' OpenAPI auth extension)
         post_migrate.connect(_ensure_health_purpose, sender=self, dispatch_uid="transit.health_purpose")
 
 

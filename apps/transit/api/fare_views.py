@@ -38,17 +38,17 @@ class TapUploadApi(APIView):
     authentication_classes = [ReaderAuthentication]
     permission_classes = [IsReader]
 
-    class InputSerializer(serializers.Serializer):
-        class TapSerializer(serializers.Serializer):
+    class TapUploadInputSerializer(serializers.Serializer):
+        class TapUploadTapSerializer(serializers.Serializer):
             uid = serializers.CharField(max_length=64, help_text="Unique per reader; a re-sent tap keeps its uid.")
             at = serializers.DateTimeField(help_text="When the code was scanned (ISO 8601 with offset).")
             pseudonym = serializers.CharField(max_length=32, help_text="The rider certificate's pseudonym.")
             direction = serializers.ChoiceField(choices=[fares.BOARD, fares.IN, fares.OUT])
 
         batch_id = serializers.CharField(max_length=64, help_text="Idempotency key of the batch.")
-        taps = TapSerializer(many=True, allow_empty=False, help_text=f"At most {MAX_BATCH} taps.")
+        taps = TapUploadTapSerializer(many=True, allow_empty=False, help_text=f"At most {MAX_BATCH} taps.")
 
-    class OutputSerializer(serializers.Serializer):
+    class TapUploadOutputSerializer(serializers.Serializer):
         batch_id = serializers.CharField()
         received = serializers.IntegerField()
         new = serializers.IntegerField()
@@ -56,7 +56,7 @@ class TapUploadApi(APIView):
         replayed = serializers.BooleanField()
 
     @extend_schema(
-        request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer},
+        request=TapUploadInputSerializer, responses={201: TapUploadOutputSerializer, 200: TapUploadOutputSerializer},
         operation_id="transit_taps_upload", tags=["transit"],
         summary="Upload a reader's batch of taps (exactly once)",
         description="`Authorization: Reader <device_id>:<secret>`. A batch sent again answers 200 with the first "
@@ -64,17 +64,17 @@ class TapUploadApi(APIView):
         "taps is refused (409 batch_id_reused). The whole batch is stored or nothing is.",
     )
     def post(self, request: Any) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.TapUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload, created = fare_services.tap_batch_upload(
             reader=request.user, batch_id=data.validated_data["batch_id"], taps=data.validated_data["taps"])
         body = {"batch_id": upload.batch_id, "received": upload.received, "new": upload.new,
                 "duplicates": upload.duplicates, "replayed": not created}
-        return Response(self.OutputSerializer(body).data,
+        return Response(self.TapUploadOutputSerializer(body).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class _RunOutput(serializers.Serializer):
+class SettlementRunOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
     chunks_total = serializers.IntegerField()
@@ -90,27 +90,28 @@ class _RunOutput(serializers.Serializer):
 class SettlementStartApi(APIView):
     permission_classes = [IsCitizen]
 
-    class InputSerializer(serializers.Serializer):
+    class SettlementStartInputSerializer(serializers.Serializer):
         operator = serializers.SlugField(help_text="The operator's slug (you must act for it).")
 
     @extend_schema(
-        request=InputSerializer, responses={202: _RunOutput}, operation_id="transit_settlement_start",
+        request=SettlementStartInputSerializer, responses={202: SettlementRunOutput},
+        operation_id="transit_settlement_start",
         tags=["transit"], summary="Settle the operator's pending taps (a worker runs it; poll its progress)",
         description="409 settlement_running while another settlement of the operator is queued or running.",
     )
     def post(self, request: Any) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.SettlementStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         run = fare_services.settlement_start(operator=_operator_for_staff(request, data.validated_data["operator"]))
         run.refresh_from_db()
-        return Response(_RunOutput(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(SettlementRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SettlementDetailApi(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
-        responses={200: _RunOutput}, operation_id="transit_settlement_get", tags=["transit"],
+        responses={200: SettlementRunOutput}, operation_id="transit_settlement_get", tags=["transit"],
         summary="A settlement's progress and totals",
         parameters=[OpenApiParameter("operator", str, OpenApiParameter.QUERY, required=True)],
     )
@@ -119,14 +120,14 @@ class SettlementDetailApi(APIView):
         run = selectors.settlement_run_get(operator=operator, run_id=run_id)
         if run is None:
             raise domain_error(FareErrorCode.NO_SUCH_SETTLEMENT, _("No such settlement of this operator."))
-        return Response(_RunOutput(run).data)
+        return Response(SettlementRunOutput(run).data)
 
 
-class _StepSerializer(serializers.Serializer):
+class FareStepSerializer(serializers.Serializer):
     step = serializers.CharField()
     fen = serializers.IntegerField()
     rule = serializers.IntegerField(required=False)
-    cap = serializers.IntegerField(required=False, allow_null=True)
+    cap = serializers.IntegerField(required=False)
     chain = serializers.IntegerField(required=False)
     percent = serializers.IntegerField(required=False)
     distance_m = serializers.IntegerField(required=False)
@@ -135,8 +136,8 @@ class _StepSerializer(serializers.Serializer):
 class MyTripsApi(APIView):
     permission_classes = [IsCitizen]
 
-    class OutputSerializer(serializers.Serializer):
-        class TripSerializer(serializers.Serializer):
+    class MyTripsOutputSerializer(serializers.Serializer):
+        class MyTripSerializer(serializers.Serializer):
             service_date = serializers.DateField()
             mode = serializers.CharField()
             line = serializers.CharField(allow_null=True)
@@ -147,11 +148,11 @@ class MyTripsApi(APIView):
             distance_m = serializers.IntegerField()
             unmatched = serializers.BooleanField()
             charged_fen = serializers.IntegerField()
-            steps = _StepSerializer(many=True)
+            steps = FareStepSerializer(many=True)
 
-        trips = TripSerializer(many=True)
+        trips = MyTripSerializer(many=True)
 
-    @extend_schema(responses={200: OutputSerializer}, operation_id="transit_me_trips", tags=["transit"],
+    @extend_schema(responses={200: MyTripsOutputSerializer}, operation_id="transit_me_trips", tags=["transit"],
                    summary="My latest trips, each with its fare and the rules that priced it")
     def get(self, request: Any) -> Response:
         rows = selectors.trip_list(account=_account(request))
@@ -163,7 +164,7 @@ class MyTripsApi(APIView):
             "start_s": r["trip"].start_s, "end_s": r["trip"].end_s, "distance_m": r["trip"].distance_m,
             "unmatched": r["trip"].unmatched, "charged_fen": r["trip"].charged_fen, "steps": r["steps"],
         } for r in rows]
-        return Response(self.OutputSerializer({"trips": trips}).data)
+        return Response(self.MyTripsOutputSerializer({"trips": trips}).data)
 
 
 _BALANCE = inline_serializer("RideBalance", {
@@ -207,17 +208,17 @@ _KEY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, 
 class MyTopUpApi(APIView):
     permission_classes = [IsCitizen]
 
-    class InputSerializer(serializers.Serializer):
+    class MyTopUpInputSerializer(serializers.Serializer):
         amount_fen = serializers.IntegerField(min_value=1, max_value=fare_services.MAX_TOP_UP_FEN)
 
     @extend_schema(
-        request=InputSerializer, responses={201: _BALANCE, 200: _BALANCE}, parameters=[_KEY_HEADER],
+        request=MyTopUpInputSerializer, responses={201: _BALANCE, 200: _BALANCE}, parameters=[_KEY_HEADER],
         operation_id="transit_me_top_up", tags=["transit"], summary="Top up my ride account (idempotent)",
         description="Stands for the payment provider's confirmed payment. A top-up that covers the debt takes the "
         "account out of arrears. The same key with another amount is refused (409 idempotency_key_reused).",
     )
     def post(self, request: Any) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.MyTopUpInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         account = _account(request)
         _entry, created = fare_services.account_top_up(
