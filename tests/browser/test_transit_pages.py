@@ -121,6 +121,25 @@ def test_online_the_wallet_takes_a_new_certificate_with_a_new_key_every_ten_minu
     assert len(keys) >= 2 and keys[0] != keys[-1]
 
 
+def test_the_wallet_page_reloads_and_signs_with_no_network_at_all(page, operator, bus_reader, rider):
+    # Given the ride code page loaded once (its service worker installed, the certificate in IndexedDB)
+    log_in(page, _password(rider).username, PASSWORD)
+    page.goto("/transit/ride-code/")
+    page.wait_for_selector("[data-ride-code][data-state=ready]")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now the worker controls the page and has kept a copy of it
+    page.wait_for_selector("[data-ride-code][data-state=ready]")
+    assert page.evaluate("() => !!navigator.serviceWorker.controller")
+    # When the phone loses the network and the page is opened again
+    page.context.set_offline(True)
+    page.reload()
+    # Then the page comes from the worker and a code is signed on the phone, which the reader accepts
+    page.wait_for_selector("[data-ride-code][data-state=ready]")
+    code = page.locator("[data-ride-code]").get_attribute("data-code")
+    assert reader_logic.verify(code, package=_package(bus_reader)).device_bound
+    page.context.set_offline(False)
+
+
 def test_the_wallet_shows_no_code_in_arrears_and_one_again_after_paying(page, operator, bus_reader, rider):
     account = services.account_arrears_enter(account=RideAccount.objects.get(citizen=rider), reason="charge_failed")
     log_in(page, _password(rider).username, PASSWORD)
