@@ -397,7 +397,6 @@ from citycode.error_codes import ErrorCodeEnum  # noqa: E402  (imports nothing o
 
 if TYPE_CHECKING:
     # Re-exported for type checkers only: at run time __getattr__ below serves them.
-    from apps.identity.permissions import IsCitizen as IsCitizen  # DRF: a signed-in person, not an API client
     from citycode.errors import Conflict as Conflict
     from citycode.errors import DomainError as DomainError
     from citycode.errors import Forbidden as Forbidden
@@ -409,7 +408,7 @@ else:
     # not in __all__, so a star import cannot resolve them too early.
     _LAZY = {
         "Conflict": "citycode.errors", "DomainError": "citycode.errors", "Forbidden": "citycode.errors",
-        "NotFound": "citycode.errors", "IsCitizen": "apps.identity.permissions", "operations": "citycode.routing",
+        "NotFound": "citycode.errors", "operations": "citycode.routing",
     }
 
     def __getattr__(name: str) -> Any:
@@ -591,3 +590,196 @@ def organization_by_slug(slug: str) -> Any | None:
 def staff_acts_for(*, user: Any, organization: Any) -> bool:
     """Whether this signed-in person may act for the organization (staff or admin of it, organization active)."""
     return organization_staff_check(user=user, organization=organization, perm=STAFF_ACT)
+
+# -- needed by apps.transit ------------------------------------------------------------------------------------
+# Thin, typed wrappers: each imports core on first call, because this module is imported while apps load
+# (citycode.errors pulls in DRF's views, which load the authentication classes and with them the models).
+
+from rest_framework.permissions import BasePermission  # noqa: E402  (imports no views, no models)
+
+from .base45 import b45decode, b45encode  # noqa: E402
+from .tokens import (  # noqa: E402  (pure: cryptography, cbor2, pycose; no models)
+    ALGORITHMS,
+    ES256,
+    Signer,
+    b64u,
+    b64u_decode,
+    public_key_from_jwk,
+    raw_sign,
+    raw_verify,
+    sig_structure,
+)
+
+__all__ += [
+    "ALGORITHMS",
+    "ES256",
+    "IsCitizen",
+    "Signer",
+    "b45decode",
+    "b45encode",
+    "b64u",
+    "b64u_decode",
+    "city_issuer",
+    "consent_covers",
+    "disclose",
+    "domain_error",
+    "emergency_active_exists",
+    "epidemic_purpose_ensure",
+    "issuer_key_entry_list",
+    "issuer_signer_active",
+    "organization_list",
+    "public_key_from_jwk",
+    "raw_sign",
+    "raw_verify",
+    "secret_digest",
+    "secret_new",
+    "sig_structure",
+]
+
+
+def domain_error(code: ErrorCodeEnum, message: str = "", *, fields: dict[str, Any] | None = None) -> Exception:
+    """The error a service raises for a broken business rule (``raise domain_error(XErrorCode.Y, _("..."))``): the
+    API answers with the member's code and its one HTTP status (citycode.errors.DomainError)."""
+    from citycode import errors
+
+    # The member decides the status; the raise-site check reads the plugin's `domain_error(XErrorCode.Y)`.
+    error: Exception = errors.DomainError.__call__(code, message, fields=fields)
+    return error
+
+
+def secret_digest(secret: str) -> str:
+    """SHA-256 hex of a 256-bit secret (a device credential), as identity stores API keys."""
+    from apps.identity.credentials import digest
+
+    return digest(secret)
+
+
+def secret_new() -> str:
+    """A fresh 256-bit secret for a device credential (shown once, stored only as ``secret_digest``)."""
+    from apps.identity.credentials import new_token
+
+    return new_token()
+
+
+def organization_list(*, kind: str) -> Any:
+    """The active organizations of one kind (e.g. ``transit_operator``), by slug (a QuerySet of Organization)."""
+    from apps.identity.models import Organization
+
+    return Organization.objects.filter(kind=kind, is_active=True).order_by("slug")
+
+
+def city_issuer() -> str:
+    """This city's issuer name (the ``iss`` of every token and certificate it signs)."""
+    return str(settings.CITYCODE_ISSUER)
+
+
+def issuer_signer_active() -> Signer:
+    """The signer of this city's active issuer key (created or rotated when there is none): a write."""
+    from .services import issuer_key_active
+
+    return issuer_key_active()
+
+
+def issuer_key_entry_list() -> list[dict[str, Any]]:
+    """This city's published (active and retiring) public keys as trust-list entries
+    ``{"iss", "kid", "alg", "nbf", "exp", "status", "jwk"}``; peer cities' keys are not included."""
+    from . import selectors, trust
+
+    return [trust.key_entry(issuer=key.issuer, kid=key.kid, alg=key.alg, jwk=key.public_jwk,
+                            not_before=int(key.not_before.timestamp()), not_after=int(key.not_after.timestamp()),
+                            status=key.status)
+            for key in selectors.published_issuer_key_list()]
+
+
+def disclose(*, organization: Any, purpose: str, citizen: Any, categories: list[str] | None = None) -> Any:
+    """The consent gate (``apps.consent.services.disclose``): returns the Disclosure (``.categories``,
+    ``.basis``, ``.log_id``) or raises its DisclosureDenied (403 ``not_disclosed``); the access-log row is
+    written either way."""
+    from apps.consent.services import disclose as gate
+
+    return gate(organization=organization, purpose=purpose, citizen=citizen, categories=categories)
+
+
+def consent_covers(*, citizen: Any, purpose: str, category: str, organization: Any = None,
+                   now: dt.datetime | None = None) -> bool:
+    """True if the citizen has a live (active) consent to ``purpose`` that covers ``category``, given to
+    anyone or to ``organization``. A read: it discloses nothing and logs nothing."""
+    from django.utils import timezone
+
+    from apps.consent.selectors import consent_list
+
+    moment = now or timezone.now()
+    consents = consent_list(citizen=citizen).filter(purpose__code=purpose).select_related("purpose")
+    return any(
+        consent.status_at(moment) == "active" and category in consent.covered_categories
+        and consent.organization_id in (None, getattr(organization, "pk", None))
+        for consent in consents
+    )
+
+
+def emergency_active_exists(*, purpose: str, now: dt.datetime | None = None) -> bool:
+    """True while a declared emergency covers ``purpose``."""
+    from django.utils import timezone
+
+    from apps.consent.selectors import emergency_list
+
+    moment = now or timezone.now()
+    return emergency_list().filter(purposes__code=purpose, starts_at__lte=moment, ends_at__gt=moment).exists()
+
+
+def epidemic_purpose_ensure(spec: PurposeSpec) -> None:
+    """Create (or leave unchanged) an epidemic-control purpose a code type needs, one that may carry the
+    epidemic-only health colour (``PurposeSpec`` purposes are synced as ordinary purposes, which may not).
+    Call it from a post_migrate hook; an empty catalogue (a test database just flushed) is left alone."""
+    from apps.consent import selectors as consent_selectors
+    from apps.consent import services as consent_services
+
+    if not consent_selectors.category_list().filter(code__in=spec.categories).exists():
+        return
+    consent_services.purpose_upsert(
+        code=spec.code, label_zh=spec.label_zh, label_en=spec.label_en, description_zh=spec.description_zh,
+        description_en=spec.description_en, legal_basis=spec.legal_basis, categories=list(spec.categories),
+        retention_days=spec.retention_days, epidemic_control=True,
+    )
+
+
+class IsCitizen(BasePermission):
+    """DRF permission: a signed-in person (bearer token or session), not a machine or a reader
+    (``apps.identity.permissions.IsCitizen``)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        from apps.identity.permissions import IsCitizen as core
+
+        return bool(core().has_permission(request, view))
+
+
+# -- needed by apps.transit (fares, taps, settlement, money) -----------------------------------------------------
+# Lazy like the section above: identity's permissions import its models, not loaded yet when this module is.
+
+__all__ += [
+    "domain_error_type",
+    "staff_can_act",
+    "staff_organization_list",
+]
+
+
+def domain_error_type() -> type[Exception]:
+    """The class of every error ``domain_error`` builds, for a page view to catch it
+    (``except domain_error_type() as exc: messages.error(request, exc.message)``)."""
+    from citycode import errors
+
+    return errors.DomainError
+
+
+def staff_can_act(*, user: Any, organization: Any) -> bool:
+    """Whether the person holds a role that acts for the organization (staff or admin; never a superuser by
+    default, never an API client)."""
+    return organization_staff_check(user=user, organization=organization, perm=STAFF_ACT)
+
+
+def staff_organization_list(*, user: Any, kind: str | None = None) -> Any:
+    """The active organizations the person acts for, optionally of one kind (a QuerySet of Organization)."""
+    from apps.identity import permissions
+
+    organizations = permissions.organizations_for(user=user, perm=permissions.ACT)
+    return organizations.filter(kind=kind) if kind else organizations

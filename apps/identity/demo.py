@@ -36,6 +36,7 @@ STAFF = [
     ("doctor", "医院挂号员", "city-hospital", "staff"),
     ("librarian", "图书馆工作人员", "city-library", "staff"),
     ("culture", "文旅局管理员", "culture-bureau", "admin"),
+    ("dispatcher", "公交调度员", "city-bus", "staff"),  # settles fares (transit's operator pages)
 ]
 
 
