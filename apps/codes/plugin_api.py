@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.apps import AppConfig
 from django.apps import apps as django_apps
@@ -336,3 +336,319 @@ class CodeTypeAppConfig(AppConfig):
         for entry in self.code_types:
             code_type = import_string(entry) if isinstance(entry, str) else entry
             registry.register(code_type, app_name=self.name)
+
+
+# -- needed by apps.licences ----------------------------------------------------------------------------------
+# Thin, typed re-exports and wrappers for the e-licence code type (issue 12): the city's signing key and trust
+# list (its selective-disclosure credentials are signed by the same keys the JWKS publishes), status lists
+# (revocation of long-lived credentials), the consent gate, organizations and staff, and error types.
+# Imports of core happen inside the wrappers: this module is imported while apps load.
+
+from rest_framework.permissions import BasePermission  # noqa: E402
+
+from apps.codes.base45 import b45decode, b45encode  # noqa: E402
+from apps.codes.tokens import Signer as IssuerSigner  # noqa: E402
+from apps.codes.tokens import (  # noqa: E402
+    StatusList,
+    StatusLists,
+    TrustedKey,
+    TrustList,
+    b64u,
+    b64u_decode,
+    public_key_from_jwk,
+    raw_sign,
+    raw_verify,
+)
+from apps.codes.tokens import envelope as cose_sign1_envelope  # noqa: E402
+from apps.codes.tokens import sig_structure as cose_sig_structure  # noqa: E402
+from citycode.error_codes import ErrorCodeEnum  # noqa: E402
+
+__all__ += [
+    "Conflict",
+    "DomainError",
+    "ErrorCodeEnum",
+    "Forbidden",
+    "IssuerSigner",
+    "NotFound",
+    "StatusList",
+    "StatusLists",
+    "TrustList",
+    "TrustedKey",
+    "b45decode",
+    "b45encode",
+    "b64u",
+    "b64u_decode",
+    "citizen_by_id_number_get",
+    "citizen_by_username_get",
+    "consent_give",
+    "cose_sig_structure",
+    "cose_sign1_envelope",
+    "demo_api_key_ensure",
+    "demo_consent_ensure",
+    "demo_grant_ensure",
+    "demo_membership_ensure",
+    "demo_password",
+    "disclose",
+    "held_tokens_revoke",
+    "issuer_name",
+    "issuer_signer_active",
+    "live_status_lists_get",
+    "live_trust_list_get",
+    "organization_ensure",
+    "organization_get",
+    "organizations_acting_for",
+    "public_key_from_jwk",
+    "purpose_exists",
+    "purpose_categories_get",
+    "raw_sign",
+    "raw_verify",
+    "status_index_allocate",
+    "status_indices_set",
+    "status_list_document_get",
+    "user_acts_for",
+    "IsApiClient",
+    "IsCitizen",
+]
+
+
+def issuer_name() -> str:
+    """This city's issuer name (``settings.CITYCODE_ISSUER``): the ``iss`` of every key in its trust list."""
+    return str(settings.CITYCODE_ISSUER)
+
+
+def issuer_signer_active() -> IssuerSigner:
+    """The signer of the city's active key (the one ``/.well-known/jwks.json`` publishes); a write: it makes
+    or rotates the key when there is none, like issuing a token does."""
+    from apps.codes import services as codes_services
+
+    return codes_services.issuer_key_active()
+
+
+def live_trust_list_get() -> TrustList:
+    """The keys a verifier trusts (this city's published keys and recognised peer cities'), cached briefly."""
+    from apps.codes import selectors as codes_selectors
+
+    return codes_selectors.live_trust_list_get()
+
+
+def live_status_lists_get() -> StatusLists:
+    """Every status list of this city as a verifier would hold it after a refresh."""
+    from apps.codes import selectors as codes_selectors
+
+    return codes_selectors.live_status_lists_get()
+
+
+def status_list_document_get(*, list_id: str) -> dict[str, Any] | None:
+    """The signed, published status list (flattened JWS) a verifier downloads, or None."""
+    from apps.codes import selectors as codes_selectors
+
+    found = codes_selectors.status_list_document_get(list_id=list_id)
+    return None if found is None else dict(found[0])
+
+
+def status_index_allocate(*, citizen: Any, list_id: str, expires_at: dt.datetime) -> int:
+    """A fresh index in the status list ``list_id`` for one long-lived credential of the citizen."""
+    from apps.codes import services as codes_services
+
+    return codes_services.status_entry_create(citizen=citizen, code_type=list_id, expires_at=expires_at).index
+
+
+def status_indices_set(*, list_id: str, indices: Sequence[int], revoked: bool = True) -> None:
+    """Set (revoke, suspend) or clear (reinstate) these bits of a status list; the published list follows."""
+    from apps.codes import services as codes_services
+
+    if indices:
+        codes_services.status_set_many(code_type=list_id, indices=list(indices), revoked=revoked)
+
+
+def held_tokens_revoke(*, code_type: str, citizen: Any, revoked: bool = True) -> bool:
+    """Revoke (or reinstate) the citizen's unexpired wallet tokens of a status-listed code type; False when
+    there were none."""
+    from apps.codes import services as codes_services
+    from citycode.errors import NotFound as NoToken
+
+    try:
+        codes_services.token_revoke(code_type=code_type, citizen=citizen, revoked=revoked)
+    except NoToken:  # none unexpired: nothing to revoke
+        return False
+    return True
+
+
+def disclose(*, organization: Any, purpose: str, citizen: Any, categories: Sequence[str],
+             actor: Any = None) -> Any:
+    """The consent gate: checks grant, then consent or legal basis, writes the citizen's access-log row and
+    returns the ``Disclosure`` (``.categories`` allowed). Raises :class:`DisclosureDenied` (403)."""
+    from apps.consent.services import disclose as gate
+
+    return gate(organization=organization, purpose=purpose, citizen=citizen, categories=list(categories),
+                actor=actor)
+
+
+class IsCitizen(BasePermission):
+    """DRF permission: a signed-in person (identity's ``IsCitizen``, resolved on use: it imports models)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        from apps.identity import permissions
+
+        return bool(permissions.IsCitizen().has_permission(request, view))
+
+
+class IsApiClient(BasePermission):
+    """DRF permission: a machine authenticated with an organization's API key (identity's ``IsApiClient``)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        from apps.identity import permissions
+
+        return bool(permissions.IsApiClient().has_permission(request, view))
+
+
+# The error types live in citycode.errors, which imports DRF's views (and through them the identity models):
+# resolved on first use, after start-up, so importing this module while apps load stays safe.
+_LAZY_ERRORS = frozenset({"Conflict", "DomainError", "Forbidden", "NotFound"})
+if TYPE_CHECKING:
+    from citycode.errors import Conflict, DomainError, Forbidden, NotFound
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_ERRORS:
+        from citycode import errors
+
+        return getattr(errors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def purpose_exists(*, code: str) -> bool:
+    from apps.consent import selectors as consent_selectors
+
+    return consent_selectors.purpose_get(code=code) is not None
+
+
+def purpose_categories_get(*, code: str) -> frozenset[str] | None:
+    """The data categories a purpose may ever be given (its upper bound), or None for an unknown purpose."""
+    from apps.consent import selectors as consent_selectors
+
+    purpose = consent_selectors.purpose_get(code=code)
+    if purpose is None:
+        return None
+    return frozenset(purpose.categories.values_list("code", flat=True))
+
+
+def consent_give(*, citizen: Any, purpose: str, categories: Sequence[str], organization: Any = None) -> Any:
+    from apps.consent import services as consent_services
+
+    return consent_services.consent_give(citizen=citizen, purpose=purpose, categories=list(categories),
+                                         organization=organization)
+
+
+def organization_get(*, slug: str) -> Any | None:
+    from apps.identity import selectors as identity_selectors
+
+    return identity_selectors.organization_get(slug=slug)
+
+
+def organization_ensure(*, slug: str, name: str, name_en: str, kind: str) -> Any:
+    """The organization with this slug, created when missing (demo seeding: idempotent)."""
+    from apps.identity import selectors as identity_selectors
+    from apps.identity import services as identity_services
+
+    found = identity_selectors.organization_get(slug=slug)
+    if found is not None:
+        return found
+    return identity_services.organization_create(slug=slug, name=name, name_en=name_en, kind=kind)
+
+
+def user_acts_for(*, user: Any, organization: Any) -> bool:
+    """Whether a signed-in person may act for the organization (a staff or admin role in it)."""
+    from apps.identity import permissions
+
+    return permissions.user_can(user=user, perm=permissions.ACT, organization=organization)
+
+
+def organizations_acting_for(*, user: Any) -> Any:
+    """The active organizations the person may act for (a queryset)."""
+    from apps.identity import permissions
+
+    return permissions.organizations_for(user=user, perm=permissions.ACT)
+
+
+def citizen_by_id_number_get(*, id_number: str) -> Any | None:
+    """The registered citizen with this resident ID number (matched by its keyed hash), or None."""
+    from apps.identity import selectors as identity_selectors
+
+    try:
+        return identity_selectors.citizen_get(id_number=id_number)
+    except ValueError:
+        return None
+
+
+def citizen_by_username_get(*, username: str) -> Any | None:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username, is_active=True).first()
+
+
+def demo_grant_ensure(*, organization: Any, purpose: str, legal_reference: str = "") -> None:
+    """Demo seeding only: the data bureau's grant of ``purpose`` to ``organization``, made the way the consent
+    demo makes its grants (``bureau`` submits; a statutory or sensitive one is approved by ``bureau2``)."""
+    from apps.consent import selectors as consent_selectors
+    from apps.consent import services as consent_services
+    from apps.consent.demo import _second_admin
+    from apps.consent.models import CatalogueProposal
+    from apps.identity.models import Citizen
+
+    the_purpose = consent_selectors.purpose_get(code=purpose)
+    if the_purpose is None or consent_selectors.active_grant_get(organization=organization,
+                                                                purpose=the_purpose) is not None:
+        return
+    result = consent_services.access_grant_submit(organization=organization, purpose=the_purpose,
+                                                  submitted_by=Citizen.objects.get(username="bureau"),
+                                                  legal_reference=legal_reference)
+    if isinstance(result, CatalogueProposal):
+        consent_services.proposal_approve(proposal=result, approved_by=_second_admin())
+
+
+def demo_password() -> str:
+    """Demo seeding only: the password every demo person has."""
+    from apps.identity.demo import DEMO_PASSWORD
+
+    return DEMO_PASSWORD
+
+
+def demo_membership_ensure(*, user: Any, organization: Any, role: str) -> None:
+    """Demo seeding only: give ``user`` the role in ``organization`` (idempotent)."""
+    from apps.identity import services as identity_services
+
+    identity_services.membership_set(user=user, organization=organization, role=role)
+
+
+def demo_consent_ensure(*, citizen: Any, purpose: str, organization: Any, categories: Sequence[str]) -> None:
+    """Demo seeding only: the citizen's live consent to ``purpose`` for ``organization``, given when missing."""
+    from apps.consent import selectors as consent_selectors
+    from apps.consent import services as consent_services
+
+    if any(c.status == "active" and c.organization_id == organization.pk and c.purpose.code == purpose
+           for c in consent_selectors.consent_list(citizen=citizen)):
+        return
+    consent_services.consent_give(citizen=citizen, purpose=purpose, categories=list(categories),
+                                  organization=organization)
+
+
+def demo_api_key_ensure(*, organization: Any, name: str, file_name: str) -> str:
+    """Demo seeding only: an API client of ``organization`` whose key is written (0600) to ``file_name`` under
+    BASE_DIR (git-ignored), like the city library's demo key; an existing client with its file is kept."""
+    import os
+
+    from apps.identity import services as identity_services
+    from apps.identity.models import ApiClient
+
+    path = settings.BASE_DIR / file_name
+    existing = ApiClient.objects.filter(organization=organization, name=name, revoked_at__isnull=True).first()
+    if existing is not None and path.exists():
+        return file_name
+    if existing is not None:
+        identity_services.api_client_revoke(client=existing)
+    _client, key = identity_services.api_client_create(organization=organization, name=name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return file_name
