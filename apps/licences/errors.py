@@ -36,3 +36,4 @@ class LicencesErrorCode(ErrorCodeEnum):
     REQUEST_EXPIRED = "request_expired", 409
     REQUEST_ANSWERED = "request_answered", 409
     NOT_RENEWABLE_YET = "not_renewable_yet", 409
+    LICENCE_EXISTS = "licence_exists", 409

@@ -148,6 +148,9 @@ def licence_issue(*, licence_type: LicenceType, citizen: Any, values: Any, issue
     checked = _checked_values(licence_type, values)
     # The type row's lock serialises serial numbers; the partial unique index refuses a second licence in force.
     locked = LicenceType.objects.select_for_update().get(pk=licence_type.pk)
+    if Licence.objects.filter(licence_type=locked, citizen=citizen).exclude(status=Licence.Status.REVOKED).exists():
+        raise Conflict(LicencesErrorCode.LICENCE_EXISTS, _("This citizen already holds this licence; renew or "
+                                                             "revoke it."))
     start = valid_from or timezone.localdate()
     licence = Licence(licence_type=locked, citizen=citizen, serial=locked.next_serial, values=checked,
                       identifier=f"{locked.type_code}-{locked.authority_code}-{locked.next_serial:08d}",
