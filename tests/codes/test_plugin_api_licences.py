@@ -1,6 +1,7 @@
 """Contract of what apps.licences takes from the plugin API: each wrapper does what core does, and no more."""
 
 import datetime as dt
+
 import pytest
 from django.utils import timezone
 from pycose.keys import EC2Key
