@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -12,6 +13,7 @@ api_v1 = [
     path("", include("apps.consent.api.urls")),
     path("", include("apps.codes.api.public_urls")),
     path("", include("apps.codes.api.urls")),
+    *([path("", include("apps.licences.api.urls"))] if "apps.licences" in settings.CITYCODE_CODE_TYPES else []),
 ]
 
 urlpatterns = [
@@ -25,6 +27,7 @@ urlpatterns = [
     path("", include("apps.codes.urls")),
     path("", include("apps.consent.urls")),
     path("", include("apps.identity.urls")),
+    *([path("", include("apps.licences.urls"))] if "apps.licences" in settings.CITYCODE_CODE_TYPES else []),
 ]
 
 handler400 = "citycode.urls.bad_request"

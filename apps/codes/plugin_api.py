@@ -399,6 +399,7 @@ __all__ += [
     "organizations_acting_for",
     "public_key_from_jwk",
     "purpose_exists",
+    "qr_svg",
     "purpose_categories_get",
     "raw_sign",
     "raw_verify",
@@ -652,3 +653,11 @@ def demo_api_key_ensure(*, organization: Any, name: str, file_name: str) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return file_name
+
+
+def qr_svg(*, text: str) -> str:
+    """An SVG QR code of ``text`` (error correction L: a presentation is long). Not cached: a presentation is
+    shown once, and personal data should not linger in a process-wide image cache."""
+    from apps.codes import qr
+
+    return str(qr.render_svg.__wrapped__(text, error="L"))

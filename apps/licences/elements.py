@@ -67,3 +67,25 @@ def value_ok(kind: str, value: Any) -> bool:
             return False
         return True
     return False
+
+
+def values_of(licence: Any, *, today: dt.date) -> dict[str, Any]:
+    """Every element of a licence, standard and own, in the type's fixed order (``age_over_18`` as of today)."""
+    citizen = licence.citizen
+    age = citizen.age_on(today)
+    standard = {
+        NAME: citizen.name,
+        AGE_OVER_18: age is not None and age >= 18,
+        BIRTH_DATE: citizen.birth_date.isoformat() if citizen.birth_date else "",
+        IDENTIFIER: licence.identifier,
+        VALID_FROM: licence.valid_from.isoformat(),
+        VALID_UNTIL: licence.valid_until.isoformat(),
+    }
+    own = {field["key"]: licence.values.get(field["key"]) for field in licence.licence_type.fields}
+    return {**standard, **own}
+
+
+def labelled(values: dict[str, Any], *, fields: list[dict[str, Any]], english: bool) -> list[dict[str, Any]]:
+    """``[{key, label, value}]`` in the reader's language, for pages and API answers."""
+    return [{"key": key, "label": label_of(element=key, fields=fields, english=english), "value": value}
+            for key, value in values.items()]

@@ -30,6 +30,7 @@ class LicencesErrorCode(ErrorCodeEnum):
     BAD_FIELDS = "bad_fields", 400
     BAD_VALUES = "bad_values", 400
     CITIZEN_NOT_FOUND = "citizen_not_found", 404
+    OFFICE_NOT_FOUND = "office_not_found", 404
     NO_ELEMENTS_CHOSEN = "no_elements_chosen", 400
     LICENCE_NOT_IN_FORCE = "licence_not_in_force", 409
     LICENCE_REVOKED = "licence_revoked", 409

@@ -66,3 +66,8 @@ def presentation_request_get(*, request_id: int, verifier: Any = None) -> Presen
 def licence_event_by_list(*, user: Any) -> QuerySet[LicenceEvent]:
     """What a staff member did to licences (issued, suspended …), newest last."""
     return LicenceEvent.objects.filter(by=user).select_related("licence__licence_type").order_by("at", "pk")
+
+
+def presentation_request_by_nonce_get(*, nonce: str) -> PresentationRequest | None:
+    """A request by the nonce the verifier showed the citizen (a random 128-bit value: it cannot be guessed)."""
+    return PresentationRequest.objects.select_related("licence_type", "verifier").filter(nonce=nonce).first()

@@ -247,22 +247,6 @@ def licence_renew(*, licence: Licence, by: Any) -> Licence:
 # -- credentials (copies for the wallet) ----------------------------------------------------------------------
 
 
-def element_values(licence: Licence, *, today: dt.date) -> dict[str, Any]:
-    """Every element of the licence, standard and own, in the type's fixed order."""
-    citizen = licence.citizen
-    age = citizen.age_on(today)
-    standard = {
-        el.NAME: citizen.name,
-        el.AGE_OVER_18: age is not None and age >= 18,
-        el.BIRTH_DATE: citizen.birth_date.isoformat() if citizen.birth_date else "",
-        el.IDENTIFIER: licence.identifier,
-        el.VALID_FROM: licence.valid_from.isoformat(),
-        el.VALID_UNTIL: licence.valid_until.isoformat(),
-    }
-    own = {field["key"]: licence.values.get(field["key"]) for field in licence.licence_type.fields}
-    return {**standard, **own}
-
-
 @dataclass(frozen=True)
 class WalletCopy:
     credential: mdoc.Credential
@@ -286,7 +270,7 @@ def credential_issue(*, licence: Licence, now: dt.datetime | None = None) -> Wal
     device_key = mdoc.device_key_new()
     credential = mdoc.credential_sign(
         signer=issuer_signer_active(), doc_type=mdoc.doc_type_for(licence.licence_type.type_code),
-        elements=element_values(licence, today=today), device_key=device_key.public_key(),
+        elements=el.values_of(licence, today=today), device_key=device_key.public_key(),
         valid_from=moment - dt.timedelta(minutes=5), valid_until=expires_at, signed=moment,
         status_index=index, status_uri=STATUS_URI)
     return WalletCopy(credential=credential, device_key=device_key)
