@@ -2,6 +2,8 @@
 patrol (statutory grant of licence.traffic_check) and a hotel (consent grant of hotel.check_in, alice's consent)
 can ask for it. Idempotent: seeding again changes nothing."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 
 from apps.codes import plugin_api
@@ -14,7 +16,7 @@ PATROL = ("traffic-patrol", "交巡警执勤大队", "Traffic patrol", "departme
 HOTEL = ("harbour-hotel", "朝天门港湾酒店", "Harbour Hotel", "venue")
 CLERK = "police-clerk"
 
-DRIVING = dict(
+DRIVING: dict[str, Any] = dict(
     type_code="JSZC1", authority_code="11500000MB1234567X", label_zh="机动车驾驶证（C1）",
     label_en="Driving licence (C1)", category="licence.driving", validity_days=6 * 365,
     fields=[
@@ -45,7 +47,7 @@ def seed(*, stdout) -> None:
     plugin_api.demo_membership_ensure(user=clerk, organization=office, role="staff")
     licence_type = selectors.licence_type_get(type_code=DRIVING["type_code"])
     if licence_type is None:
-        licence_type = services.licence_type_define(office=office, by=clerk, **DRIVING)  # type: ignore[arg-type]
+        licence_type = services.licence_type_define(office=office, by=clerk, **DRIVING)
     if not selectors.licence_list(citizen=alice).filter(licence_type=licence_type).exclude(status="revoked").exists():
         services.licence_issue(licence_type=licence_type, citizen=alice, issued_by=clerk, values={
             "vehicle_class": "C1", "first_issued": "2012-05-01", "address": "重庆市渝中区解放碑路1号"})

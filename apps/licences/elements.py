@@ -36,7 +36,9 @@ MAX_FIELDS = 24
 
 def category_of(*, element: str, type_category: str) -> str:
     standard = STANDARD.get(element)
-    return (standard[2] if standard and standard[2] else type_category)
+    if standard is not None and standard[2] is not None:
+        return standard[2]
+    return type_category
 
 
 def element_keys(fields: list[dict[str, Any]]) -> list[str]:
@@ -46,7 +48,8 @@ def element_keys(fields: list[dict[str, Any]]) -> list[str]:
 
 def label_of(*, element: str, fields: list[dict[str, Any]], english: bool) -> str:
     if element in STANDARD:
-        return STANDARD[element][1 if english else 0]
+        zh, en, _category = STANDARD[element]
+        return en if english else zh
     for field in fields:
         if field["key"] == element:
             return str(field["label_en" if english else "label_zh"])

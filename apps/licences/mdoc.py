@@ -206,7 +206,7 @@ def presentation_build(*, credential: Credential, device_key: ec.EllipticCurvePr
     transcript = session_transcript(purpose=purpose, verifier=verifier, nonce=nonce)
     to_sign = cose_sig_structure(_DEVICE_PROTECTED, _device_auth_bytes(doc_type=credential.doc_type,
                                                                        transcript=transcript))
-    device_signature = [_DEVICE_PROTECTED, {}, None, raw_sign(device_key, "ES256", to_sign)]
+    device_signature: list[Any] = [_DEVICE_PROTECTED, {}, None, raw_sign(device_key, "ES256", to_sign)]
     document = {
         "docType": credential.doc_type,
         "issuerSigned": {"nameSpaces": {NAMESPACE: [credential.items[name] for name in dict.fromkeys(elements)]},
@@ -280,7 +280,7 @@ def presentation_verify(text: str, *, trust_list: TrustList, status_lists: Statu
         issuer_signed = document["issuerSigned"]
         item_list = issuer_signed["nameSpaces"][NAMESPACE]
         cose = _cbor_loads(_bytes_of_tag24(issuer_signed["issuerAuth"]))
-        device_signature = document["deviceSignature"]
+        device_signature: Any = document["deviceSignature"]
     except (KeyError, TypeError):
         raise PresentationRefused("bad_encoding", "not a presentation") from None
     if not (isinstance(doc_type, str) and isinstance(item_list, list) and isinstance(device_signature, list)):

@@ -359,8 +359,8 @@ def presentation_check(*, request: PresentationRequest, text: str,
             purpose=request.purpose, verifier=request.verifier.slug, now=now or timezone.now(),
             expected_doc_type=mdoc.doc_type_for(request.licence_type.type_code), list_id=CODE_TYPE)
     except mdoc.PresentationRefused as refused:
-        raise DomainError(LicencesErrorCode(refused.reason), str(REFUSALS.get(refused.reason, refused.reason))) \
-            from None
+        raise DomainError(LicencesErrorCode[refused.reason.upper()],
+                          str(REFUSALS.get(refused.reason, refused.reason))) from None
 
 
 REFUSALS = {

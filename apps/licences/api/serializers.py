@@ -93,7 +93,8 @@ class TypeDefineInput(serializers.Serializer):
     label_zh = serializers.CharField(max_length=100)
     label_en = serializers.CharField(max_length=100)
     category = serializers.ChoiceField(choices=["licence.driving", "licence.general"])
-    fields = FieldInput(many=True)
+    # Declared fields leave the class (the metaclass takes them): Serializer.fields is untouched at run time.
+    fields = FieldInput(many=True)  # type: ignore[assignment]
     purpose_fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField(max_length=64),
                                                                        max_length=64))
     validity_days = serializers.IntegerField(min_value=1, max_value=36500)
@@ -108,7 +109,7 @@ class TypeOutput(serializers.Serializer):
     office = serializers.CharField()
     authority_code = serializers.CharField()
     category = serializers.CharField()
-    fields = serializers.ListField(child=serializers.DictField())
+    fields = serializers.ListField(child=serializers.DictField())  # type: ignore[assignment]
     purpose_fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     validity_days = serializers.IntegerField()
 
