@@ -59,3 +59,15 @@ def test_a_presentation_is_refused_as_a_city_code_and_a_city_code_as_a_presentat
     with pytest.raises(DomainError) as refused:
         services.presentation_check(request=request, text=city_code)
     assert refused.value.code == "bad_prefix"
+
+
+@pytest.mark.parametrize("purpose, verifier, nonce, doc_type", [
+    ("licence.traffic_check", "traffic-patrol", "n" * 22, "cn.citycode.licence.JSZC1"),
+    ("p", "v", "", "d"),
+    ("酒店入住登记" * 3, "x" * 64, "y" * 300, "cn.citycode.licence." + "Z" * 16),
+])
+def test_the_hand_written_device_authentication_is_cbor2_s(purpose, verifier, nonce, doc_type):
+    expected = cbor2.dumps(cbor2.CBORTag(24, cbor2.dumps(
+        ["DeviceAuthentication", mdoc.session_transcript(purpose=purpose, verifier=verifier, nonce=nonce), doc_type,
+         cbor2.CBORTag(24, cbor2.dumps({}))])))
+    assert mdoc._device_auth_bytes(doc_type=doc_type, purpose=purpose, verifier=verifier, nonce=nonce) == expected
