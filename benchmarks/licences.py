@@ -12,8 +12,9 @@ digests of the revealed fields. So two baselines, both printed:
   key binding included): the share of the time that is not signature maths.
 
 Exits 1 when verification falls below 50% of the two-signature floor or a three-field presentation grows beyond
-1853 characters (what a version-25 QR holds at level L; 1,560 characters draw as version 23). Timed rounds of the baseline and the measured operation
-alternate, so load from other processes falls on both alike. Bounded: ~15 s, loopback only (no server).
+1853 characters (what a version-25 QR holds at level L; 1,560 characters draw as version 23). Timed rounds of the
+baseline and the measured operation alternate, so load from other processes falls on both alike. Bounded: ~15 s,
+loopback only (no server).
 """
 
 import os
