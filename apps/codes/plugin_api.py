@@ -374,6 +374,7 @@ __all__ += [
     "StatusLists",
     "TrustList",
     "TrustedKey",
+    "access_grant_active",
     "b45decode",
     "b45encode",
     "b64u",
@@ -661,3 +662,12 @@ def qr_svg(*, text: str) -> str:
     from apps.codes import qr
 
     return str(qr.render_svg.__wrapped__(text, error="L"))
+
+
+def access_grant_active(*, organization: Any, purpose: str) -> bool:
+    """Whether the organization holds a grant for the purpose that is in force now (no consent is checked)."""
+    from apps.consent import selectors as consent_selectors
+
+    the_purpose = consent_selectors.purpose_get(code=purpose)
+    return the_purpose is not None and consent_selectors.active_grant_get(
+        organization=organization, purpose=the_purpose) is not None

@@ -23,6 +23,7 @@ class LicencesErrorCode(ErrorCodeEnum):
     LICENCE_NOT_FOUND = "licence_not_found", 404
     REQUEST_NOT_FOUND = "request_not_found", 404
     NOT_OFFICE_STAFF = "not_office_staff", 403
+    NO_GRANT = "no_grant_for_purpose", 403
     NOT_A_LICENCE_OFFICE = "not_a_licence_office", 400
     UNKNOWN_PURPOSE = "unknown_purpose", 404
     PURPOSE_NOT_FOR_TYPE = "purpose_not_for_type", 400

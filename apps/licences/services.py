@@ -288,6 +288,10 @@ def presentation_request_create(*, verifier: Any, licence_type: LicenceType, pur
     if not allowed:
         raise DomainError(LicencesErrorCode.PURPOSE_NOT_FOR_TYPE,
                           _("This licence type shows nothing to that purpose."))
+    # A verifier without a grant would be refused at the gate anyway; refusing its request here keeps citizens from
+    # being shown requests (a hotel asking for traffic-check fields) that only phish for a tap.
+    if not plugin_api.access_grant_active(organization=verifier, purpose=purpose):
+        raise Forbidden(LicencesErrorCode.NO_GRANT, _("Your organization holds no grant for this purpose."))
     now = timezone.now()
     request = PresentationRequest(verifier=verifier, licence_type=licence_type, purpose=purpose,
                                   nonce=plugin_api.b64u(secrets.token_bytes(mdoc.NONCE_BYTES)),
@@ -359,7 +363,7 @@ def presentation_check(*, request: PresentationRequest, text: str,
             purpose=request.purpose, verifier=request.verifier.slug, now=now or timezone.now(),
             expected_doc_type=mdoc.doc_type_for(request.licence_type.type_code), list_id=CODE_TYPE)
     except mdoc.PresentationRefused as refused:
-        raise DomainError(LicencesErrorCode[refused.reason.upper()],
+        raise DomainError(LicencesErrorCode.of(refused.reason),
                           str(REFUSALS.get(refused.reason, refused.reason))) from None
 
 

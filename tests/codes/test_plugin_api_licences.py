@@ -12,6 +12,7 @@ from apps.codes.models import StatusEntry
 from apps.identity import services as identity_services
 from apps.identity.models import Organization
 from tests.conftest import valid_id_number
+from tests.consent.conftest import bureau_admin  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +94,24 @@ def test_demo_consent_ensure_is_idempotent(make_citizen, make_org):
     from apps.consent import selectors as consent_selectors
 
     assert consent_selectors.consent_list(citizen=citizen).count() == 1
+
+
+def test_access_grant_active_follows_the_grant(make_org, bureau_admin):  # noqa: F811
+    from apps.consent import services as consent_services
+
+    library = make_org("city-library")
+    assert not plugin_api.access_grant_active(organization=library, purpose="venue.entry")
+    grant = consent_services.access_grant_create(organization=library, purpose="venue.entry", approved_by=bureau_admin)
+    assert plugin_api.access_grant_active(organization=library, purpose="venue.entry")
+    assert not plugin_api.access_grant_active(organization=library, purpose="no.such")
+    consent_services.access_grant_revoke(grant=grant, revoked_by=bureau_admin)
+    assert not plugin_api.access_grant_active(organization=library, purpose="venue.entry")
+
+
+def test_qr_svg_is_core_s_drawing_at_level_l_and_not_cached():
+    from apps.codes import qr
+
+    before = qr.render_svg.cache_info().currsize
+    svg = plugin_api.qr_svg(text="LC1:ABC")
+    assert svg == qr.render_svg.__wrapped__("LC1:ABC", error="L") and "<svg" in svg
+    assert qr.render_svg.cache_info().currsize == before

@@ -141,13 +141,19 @@ def test_a_suspended_licence_gets_no_new_copy(licence, clerk):
     assert refused.value.code == "licence_not_in_force"
 
 
-def test_a_request_needs_a_purpose_the_type_shows_something_to(driving_type, make_org):
+def test_a_request_needs_a_purpose_the_type_shows_something_to_and_a_grant(driving_type, make_org, hotel):
     shop = make_org("shop")
     with pytest.raises(DomainError) as refused:
         services.presentation_request_create(verifier=shop, licence_type=driving_type, purpose="venue.entry")
     assert refused.value.code == "purpose_not_for_type"
     with pytest.raises(NotFound):
         services.presentation_request_create(verifier=shop, licence_type=driving_type, purpose="nope")
+    # A hotel (granted hotel.check_in only) cannot ask for a traffic check's fields
+    with pytest.raises(Forbidden) as refused:
+        services.presentation_request_create(verifier=hotel, licence_type=driving_type,
+                                             purpose="licence.traffic_check")
+    assert refused.value.code == "no_grant_for_purpose"
+    assert not driving_type.requests.exists()
 
 
 def test_another_citizen_cannot_answer_with_alice_s_licence(licence, police, make_citizen):

@@ -71,3 +71,10 @@ def test_the_hand_written_device_authentication_is_cbor2_s(purpose, verifier, no
         ["DeviceAuthentication", mdoc.session_transcript(purpose=purpose, verifier=verifier, nonce=nonce), doc_type,
          cbor2.CBORTag(24, cbor2.dumps({}))])))
     assert mdoc._device_auth_bytes(doc_type=doc_type, purpose=purpose, verifier=verifier, nonce=nonce) == expected
+
+
+def test_every_refusal_reason_is_an_error_code_with_a_message():
+    from apps.licences.errors import LicencesErrorCode
+
+    assert {LicencesErrorCode.of(reason).value for reason in mdoc.REASONS} == set(mdoc.REASONS)
+    assert set(services.REFUSALS) == set(mdoc.REASONS)

@@ -78,10 +78,13 @@ def test_the_consent_gate_narrows_what_is_revealed(licence, hotel, alice):
     assert verify(shown.text, request).elements == {"age_over_18": True}
 
 
-def test_without_a_grant_nothing_is_presented_and_the_denial_is_logged(licence, make_org, alice):
-    # Given an organization without a grant for the purpose
-    stranger = make_org("nosy-shop")
-    request = ask(stranger, licence.licence_type, "hotel.check_in")
+def test_without_a_grant_nothing_is_presented_and_the_denial_is_logged(licence, hotel, alice, bureau_admin):
+    # Given a hotel's request, and then the bureau revokes the hotel's grant
+    from apps.consent import selectors as grants
+    from apps.consent import services as consent_services
+
+    request = ask(hotel, licence.licence_type, "hotel.check_in")
+    consent_services.access_grant_revoke(grant=grants.grant_list(organization=hotel).get(), revoked_by=bureau_admin)
     # When alice answers it, it is refused
     from apps.codes.plugin_api import Forbidden
 
