@@ -12,6 +12,9 @@ class LicenceTypeAdmin(admin.ModelAdmin):
         # Defined through services (which check fields and purposes against the catalogue), never by editing rows.
         return False
 
+    def has_add_permission(self, request):
+        return False
+
 
 class LicenceEventInline(admin.TabularInline):
     model = LicenceEvent
@@ -34,10 +37,16 @@ class LicenceAdmin(admin.ModelAdmin):
         # Suspend, reinstate, revoke and renew go through services: they set the status-list bits too.
         return False
 
+    def has_add_permission(self, request):
+        return False  # issued through services (serial, identifier, audit event)
+
 
 @admin.register(PresentationRequest)
 class PresentationRequestAdmin(admin.ModelAdmin):
     list_display = ("pk", "verifier", "licence_type", "purpose", "created_at", "answered_at")
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
         return False

@@ -112,3 +112,25 @@ def test_the_licence_types_are_public(api, driving_type):
 def test_bad_requests_are_4xx(api, driving_type, police, body):
     answer = api.post("/api/v1/licences/requests", body, format="json", **key_of(police))
     assert 400 <= answer.status_code < 500
+
+
+def test_an_office_defines_a_type_through_the_api_and_bad_definitions_are_4xx(api, office, clerk, make_citizen):
+    body = {"office": "traffic-police", "type_code": "SPJY", "authority_code": "11500000MB7654321Y",
+            "label_zh": "食品经营许可证", "label_en": "Food business licence", "category": "licence.general",
+            "fields": [{"key": "business_scope", "kind": "string", "label_zh": "经营项目", "label_en": "Scope"}],
+            "purpose_fields": {"hotel.check_in": ["name"]}, "validity_days": 1825}
+    # A citizen without a role in the office is refused
+    signed_in(api, make_citizen())
+    assert api.post("/api/v1/licences/types/define", body, format="json").status_code == 403
+    # The clerk defines it
+    signed_in(api, clerk)
+    defined = api.post("/api/v1/licences/types/define", body, format="json")
+    assert defined.status_code == 200, defined.json()
+    assert defined.json()["doc_type"] == "cn.citycode.licence.SPJY"
+    # A purpose that may not see a field is refused with its code, and nothing changes
+    wider = {**body, "purpose_fields": {"hotel.check_in": ["business_scope"]}}
+    refused = api.post("/api/v1/licences/types/define", wider, format="json")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "element_outside_purpose"
+    for broken in ({**body, "type_code": "bad code"}, {**body, "office": "no-such-office"}, {**body, "fields": "x"}):
+        assert 400 <= api.post("/api/v1/licences/types/define", broken, format="json").status_code < 500
+    assert api.get("/api/v1/licences/types").json()["types"][0]["purpose_fields"] == {"hotel.check_in": ["name"]}

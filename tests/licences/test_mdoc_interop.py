@@ -78,3 +78,21 @@ def test_every_refusal_reason_is_an_error_code_with_a_message():
 
     assert {LicencesErrorCode.of(reason).value for reason in mdoc.REASONS} == set(mdoc.REASONS)
     assert set(services.REFUSALS) == set(mdoc.REASONS)
+
+
+def test_decoding_refuses_a_zlib_bomb_bad_base45_and_an_unknown_key(presented):
+    import zlib
+
+    from apps.codes.plugin_api import b45encode
+
+    request, text = presented
+    bomb = mdoc.PREFIX_ZLIB + b45encode(zlib.compress(b"\x00" * 200_000))
+    for broken in (bomb, "LC1:@@@", "LZ1:" + b45encode(b"not zlib"), "LC1:" + b45encode(b"\xff\xff")):
+        with pytest.raises(mdoc.PresentationRefused) as refused:
+            mdoc.presentation_verify(broken, trust_list=tokens.TrustList(), status_lists=None, nonce="n",
+                                     purpose="p", verifier="v", now=request.created_at)
+        assert refused.value.reason == "bad_encoding"
+    with pytest.raises(mdoc.PresentationRefused) as refused:
+        mdoc.presentation_verify(text, trust_list=tokens.TrustList(), status_lists=None, nonce=request.nonce,
+                                 purpose=request.purpose, verifier=request.verifier.slug, now=request.created_at)
+    assert refused.value.reason == "unknown_kid"
