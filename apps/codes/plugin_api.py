@@ -400,6 +400,7 @@ __all__ += [
     "organizations_acting_for",
     "public_key_from_jwk",
     "purpose_exists",
+    "purpose_label_get",
     "qr_svg",
     "purpose_categories_get",
     "raw_sign",
@@ -671,3 +672,11 @@ def access_grant_active(*, organization: Any, purpose: str) -> bool:
     the_purpose = consent_selectors.purpose_get(code=purpose)
     return the_purpose is not None and consent_selectors.active_grant_get(
         organization=organization, purpose=the_purpose) is not None
+
+
+def purpose_label_get(*, code: str, language: str | None = None) -> str:
+    """A purpose's name in the reader's language (the code itself for an unknown purpose)."""
+    from apps.consent import selectors as consent_selectors
+
+    purpose = consent_selectors.purpose_get(code=code)
+    return code if purpose is None else str(localized(purpose, "label", language))

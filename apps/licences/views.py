@@ -58,6 +58,7 @@ def show_only(request):
         context.update({
             "found": found, "type_label": _type_label(kind), "licence": licence,
             "verifier_name": found.verifier.display_name,
+            "purpose_label": plugin_api.purpose_label_get(code=found.purpose, language=get_language()),
             "asked": [{"key": key, "label": el.label_of(element=key, fields=kind.fields, english=_english()),
                        "value": values.get(key)} for key in found.elements],
         })

@@ -55,6 +55,7 @@ def test_a_citizen_shows_only_what_she_ticks(page, world):
     page.click("[data-testid=request-open]")
     page.wait_for_selector("[data-testid=show-form]")
     assert "交巡警" in page.inner_text("[data-testid=request-summary]")
+    assert "交通执法查验驾驶证" in page.inner_text("[data-testid=request-summary]")
     page.uncheck("[data-testid=element-name]")
     page.click("[data-testid=show-submit]")
     # Then a QR is drawn, and the list says what it reveals

@@ -78,6 +78,12 @@ def test_staff_checks_and_lookups(make_citizen, make_org):
     assert plugin_api.organization_ensure(slug="office", name="x", name_en="x", kind="venue") == office
 
 
+def test_purpose_label_get_follows_the_language():
+    assert plugin_api.purpose_label_get(code="venue.entry", language="en") == "Venue entry"
+    assert plugin_api.purpose_label_get(code="venue.entry", language="zh-hans") == "场馆入场"
+    assert plugin_api.purpose_label_get(code="no.such") == "no.such"
+
+
 def test_the_lazy_error_types_are_core_s():
     from citycode import errors
 
