@@ -380,7 +380,6 @@ __all__ += [
     "b64u",
     "b64u_decode",
     "citizen_by_id_number_get",
-    "citizen_by_username_get",
     "consent_give",
     "cose_sig_structure",
     "cose_sign1_envelope",
@@ -399,7 +398,6 @@ __all__ += [
     "organization_get",
     "organizations_acting_for",
     "public_key_from_jwk",
-    "purpose_exists",
     "purpose_label_get",
     "qr_svg",
     "purpose_categories_get",
@@ -520,12 +518,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def purpose_exists(*, code: str) -> bool:
-    from apps.consent import selectors as consent_selectors
-
-    return consent_selectors.purpose_get(code=code) is not None
-
-
 def purpose_categories_get(*, code: str) -> frozenset[str] | None:
     """The data categories a purpose may ever be given (its upper bound), or None for an unknown purpose."""
     from apps.consent import selectors as consent_selectors
@@ -582,12 +574,6 @@ def citizen_by_id_number_get(*, id_number: str) -> Any | None:
         return identity_selectors.citizen_get(id_number=id_number)
     except ValueError:
         return None
-
-
-def citizen_by_username_get(*, username: str) -> Any | None:
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(username=username, is_active=True).first()
 
 
 def demo_grant_ensure(*, organization: Any, purpose: str, legal_reference: str = "") -> None:
