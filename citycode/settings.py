@@ -85,7 +85,9 @@ INSTALLED_APPS = [
 
 # Code types that city departments plug in (apps/<department>, see apps/codes/plugin_api.py). Only apps on this
 # allowlist may register a code type; they are appended to INSTALLED_APPS, after core, in this order.
-CITYCODE_CODE_TYPES = env_list("CITYCODE_CODE_TYPES", ["apps.talent", "apps.transit", "apps.medical", "apps.health"])
+CITYCODE_CODE_TYPES = env_list(
+    "CITYCODE_CODE_TYPES", ["apps.talent", "apps.transit", "apps.medical", "apps.health", "apps.licences"]
+)
 INSTALLED_APPS += [app for app in CITYCODE_CODE_TYPES if app not in INSTALLED_APPS]
 
 # -- health (apps/health) --

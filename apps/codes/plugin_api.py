@@ -691,13 +691,15 @@ def issuer_key_entry_list() -> list[dict[str, Any]]:
             for key in selectors.published_issuer_key_list()]
 
 
-def disclose(*, organization: Any, purpose: str, citizen: Any, categories: list[str] | None = None) -> Any:
+def disclose(*, organization: Any, purpose: str, citizen: Any, categories: Sequence[str] | None = None,
+             actor: Any = None) -> Any:
     """The consent gate (``apps.consent.services.disclose``): returns the Disclosure (``.categories``,
     ``.basis``, ``.log_id``) or raises its DisclosureDenied (403 ``not_disclosed``); the access-log row is
-    written either way."""
+    written either way. ``actor``: the staff member or API client acting for the organization."""
     from apps.consent.services import disclose as gate
 
-    return gate(organization=organization, purpose=purpose, citizen=citizen, categories=categories)
+    return gate(organization=organization, purpose=purpose, citizen=citizen,
+                categories=None if categories is None else list(categories), actor=actor)
 
 
 def consent_covers(*, citizen: Any, purpose: str, category: str, organization: Any = None,
@@ -783,3 +785,243 @@ def staff_organization_list(*, user: Any, kind: str | None = None) -> Any:
 
     organizations = permissions.organizations_for(user=user, perm=permissions.ACT)
     return organizations.filter(kind=kind) if kind else organizations
+
+
+# -- needed by apps.licences ----------------------------------------------------------------------------------
+# Thin, typed re-exports and wrappers for the e-licence code type (issue 12): the city's signing key and trust
+# list (its selective-disclosure credentials are signed by the same keys the JWKS publishes), status lists
+# (revocation of long-lived credentials), the consent gate, organizations and staff, and error types.
+# Imports of core happen inside the wrappers: this module is imported while apps load.
+
+from apps.codes.tokens import Signer as IssuerSigner  # noqa: E402
+from apps.codes.tokens import StatusList, StatusLists, TrustedKey, TrustList  # noqa: E402
+from apps.codes.tokens import envelope as cose_sign1_envelope  # noqa: E402
+from apps.codes.tokens import sig_structure as cose_sig_structure  # noqa: E402
+
+__all__ += [
+    "IssuerSigner",
+    "StatusList",
+    "StatusLists",
+    "TrustList",
+    "TrustedKey",
+    "access_grant_active",
+    "citizen_by_id_number_get",
+    "consent_give",
+    "cose_sig_structure",
+    "cose_sign1_envelope",
+    "demo_api_key_ensure",
+    "demo_consent_ensure",
+    "demo_grant_ensure",
+    "demo_membership_ensure",
+    "demo_password",
+    "held_tokens_revoke",
+    "issuer_name",
+    "live_status_lists_get",
+    "live_trust_list_get",
+    "organizations_acting_for",
+    "purpose_label_get",
+    "qr_svg",
+    "purpose_categories_get",
+    "status_index_allocate",
+    "status_indices_set",
+    "status_list_document_get",
+    "user_acts_for",
+    "IsApiClient",
+]
+
+
+def issuer_name() -> str:
+    """This city's issuer name (``settings.CITYCODE_ISSUER``): the ``iss`` of every key in its trust list."""
+    return str(settings.CITYCODE_ISSUER)
+
+
+def live_trust_list_get() -> TrustList:
+    """The keys a verifier trusts (this city's published keys and recognised peer cities'), cached briefly."""
+    from apps.codes import selectors as codes_selectors
+
+    return codes_selectors.live_trust_list_get()
+
+
+def live_status_lists_get() -> StatusLists:
+    """Every status list of this city as a verifier would hold it after a refresh."""
+    from apps.codes import selectors as codes_selectors
+
+    return codes_selectors.live_status_lists_get()
+
+
+def status_list_document_get(*, list_id: str) -> dict[str, Any] | None:
+    """The signed, published status list (flattened JWS) a verifier downloads, or None."""
+    from apps.codes import selectors as codes_selectors
+
+    found = codes_selectors.status_list_document_get(list_id=list_id)
+    return None if found is None else dict(found[0])
+
+
+def status_index_allocate(*, citizen: Any, list_id: str, expires_at: dt.datetime) -> int:
+    """A fresh index in the status list ``list_id`` for one long-lived credential of the citizen."""
+    from apps.codes import services as codes_services
+
+    return codes_services.status_entry_create(citizen=citizen, code_type=list_id, expires_at=expires_at).index
+
+
+def status_indices_set(*, list_id: str, indices: Sequence[int], revoked: bool = True) -> None:
+    """Set (revoke, suspend) or clear (reinstate) these bits of a status list; the published list follows."""
+    from apps.codes import services as codes_services
+
+    if indices:
+        codes_services.status_set_many(code_type=list_id, indices=list(indices), revoked=revoked)
+
+
+def held_tokens_revoke(*, code_type: str, citizen: Any, revoked: bool = True) -> bool:
+    """Revoke (or reinstate) the citizen's unexpired wallet tokens of a status-listed code type; False when
+    there were none."""
+    from apps.codes import services as codes_services
+    from citycode.errors import NotFound as NoToken
+
+    try:
+        codes_services.token_revoke(code_type=code_type, citizen=citizen, revoked=revoked)
+    except NoToken:  # none unexpired: nothing to revoke
+        return False
+    return True
+
+
+class IsApiClient(BasePermission):
+    """DRF permission: a machine authenticated with an organization's API key (identity's ``IsApiClient``)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        from apps.identity import permissions
+
+        return bool(permissions.IsApiClient().has_permission(request, view))
+
+
+def purpose_categories_get(*, code: str) -> frozenset[str] | None:
+    """The data categories a purpose may ever be given (its upper bound), or None for an unknown purpose."""
+    from apps.consent import selectors as consent_selectors
+
+    purpose = consent_selectors.purpose_get(code=code)
+    if purpose is None:
+        return None
+    return frozenset(purpose.categories.values_list("code", flat=True))
+
+
+def consent_give(*, citizen: Any, purpose: str, categories: Sequence[str], organization: Any = None) -> Any:
+    from apps.consent import services as consent_services
+
+    return consent_services.consent_give(citizen=citizen, purpose=purpose, categories=list(categories),
+                                         organization=organization)
+
+
+def user_acts_for(*, user: Any, organization: Any) -> bool:
+    """Whether a signed-in person may act for the organization (a staff or admin role in it)."""
+    from apps.identity import permissions
+
+    return permissions.user_can(user=user, perm=permissions.ACT, organization=organization)
+
+
+def organizations_acting_for(*, user: Any) -> Any:
+    """The active organizations the person may act for (a queryset)."""
+    from apps.identity import permissions
+
+    return permissions.organizations_for(user=user, perm=permissions.ACT)
+
+
+def citizen_by_id_number_get(*, id_number: str) -> Any | None:
+    """The registered citizen with this resident ID number (matched by its keyed hash), or None."""
+    from apps.identity import selectors as identity_selectors
+
+    try:
+        return identity_selectors.citizen_get(id_number=id_number)
+    except ValueError:
+        return None
+
+
+def demo_grant_ensure(*, organization: Any, purpose: str, legal_reference: str = "") -> None:
+    """Demo seeding only: the data bureau's grant of ``purpose`` to ``organization``, made the way the consent
+    demo makes its grants (``bureau`` submits; a statutory or sensitive one is approved by ``bureau2``)."""
+    from apps.consent import selectors as consent_selectors
+    from apps.consent import services as consent_services
+    from apps.consent.demo import _second_admin
+    from apps.consent.models import CatalogueProposal
+    from apps.identity.models import Citizen
+
+    the_purpose = consent_selectors.purpose_get(code=purpose)
+    if the_purpose is None or consent_selectors.active_grant_get(organization=organization,
+                                                                purpose=the_purpose) is not None:
+        return
+    result = consent_services.access_grant_submit(organization=organization, purpose=the_purpose,
+                                                  submitted_by=Citizen.objects.get(username="bureau"),
+                                                  legal_reference=legal_reference)
+    if isinstance(result, CatalogueProposal):
+        consent_services.proposal_approve(proposal=result, approved_by=_second_admin())
+
+
+def demo_password() -> str:
+    """Demo seeding only: the password every demo person has."""
+    from apps.identity.demo import DEMO_PASSWORD
+
+    return DEMO_PASSWORD
+
+
+def demo_membership_ensure(*, user: Any, organization: Any, role: str) -> None:
+    """Demo seeding only: give ``user`` the role in ``organization`` (idempotent)."""
+    from apps.identity import services as identity_services
+
+    identity_services.membership_set(user=user, organization=organization, role=role)
+
+
+def demo_consent_ensure(*, citizen: Any, purpose: str, organization: Any, categories: Sequence[str]) -> None:
+    """Demo seeding only: the citizen's live consent to ``purpose`` for ``organization``, given when missing."""
+    from apps.consent import selectors as consent_selectors
+    from apps.consent import services as consent_services
+
+    if any(c.status == "active" and c.organization_id == organization.pk and c.purpose.code == purpose
+           for c in consent_selectors.consent_list(citizen=citizen)):
+        return
+    consent_services.consent_give(citizen=citizen, purpose=purpose, categories=list(categories),
+                                  organization=organization)
+
+
+def demo_api_key_ensure(*, organization: Any, name: str, file_name: str) -> str:
+    """Demo seeding only: an API client of ``organization`` whose key is written (0600) to ``file_name`` under
+    BASE_DIR (git-ignored), like the city library's demo key; an existing client with its file is kept."""
+    import os
+
+    from apps.identity import services as identity_services
+    from apps.identity.models import ApiClient
+
+    path = settings.BASE_DIR / file_name
+    existing = ApiClient.objects.filter(organization=organization, name=name, revoked_at__isnull=True).first()
+    if existing is not None and path.exists():
+        return file_name
+    if existing is not None:
+        identity_services.api_client_revoke(client=existing)
+    _client, key = identity_services.api_client_create(organization=organization, name=name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return file_name
+
+
+def qr_svg(*, text: str) -> str:
+    """An SVG QR code of ``text`` (error correction L: a presentation is long). Not cached: a presentation is
+    shown once, and personal data should not linger in a process-wide image cache."""
+    from apps.codes import qr
+
+    return str(qr.render_svg.__wrapped__(text, error="L"))
+
+
+def access_grant_active(*, organization: Any, purpose: str) -> bool:
+    """Whether the organization holds a grant for the purpose that is in force now (no consent is checked)."""
+    from apps.consent import selectors as consent_selectors
+
+    the_purpose = consent_selectors.purpose_get(code=purpose)
+    return the_purpose is not None and consent_selectors.active_grant_get(
+        organization=organization, purpose=the_purpose) is not None
+
+
+def purpose_label_get(*, code: str, language: str | None = None) -> str:
+    """A purpose's name in the reader's language (the code itself for an unknown purpose)."""
+    from apps.consent import selectors as consent_selectors
+
+    purpose = consent_selectors.purpose_get(code=code)
+    return code if purpose is None else str(localized(purpose, "label", language))
