@@ -85,7 +85,7 @@ INSTALLED_APPS = [
 
 # Code types that city departments plug in (apps/<department>, see apps/codes/plugin_api.py). Only apps on this
 # allowlist may register a code type; they are appended to INSTALLED_APPS, after core, in this order.
-CITYCODE_CODE_TYPES = env_list("CITYCODE_CODE_TYPES", ["apps.talent"])
+CITYCODE_CODE_TYPES = env_list("CITYCODE_CODE_TYPES", ["apps.talent", "apps.medical"])
 INSTALLED_APPS += [app for app in CITYCODE_CODE_TYPES if app not in INSTALLED_APPS]
 
 MIDDLEWARE = [
@@ -251,6 +251,10 @@ CELERY_BEAT_SCHEDULE["codes-rotate-issuer-keys"] = {"task": "codes.rotate_issuer
 CELERY_BEAT_SCHEDULE["codes-prune-token-uses"] = {"task": "codes.prune_token_uses", "schedule": 600.0}
 # Redact/prune access-log rows past their purpose's retention (apps/consent/chain.py explains the chain anchors).
 CELERY_BEAT_SCHEDULE["consent-access-log-retention"] = {"task": "consent.apply_retention", "schedule": 3600.0}
+# An unpaid booking holds its place MEDICAL_HOLD_SECONDS; the release runs every minute so a place is free soon after.
+MEDICAL_HOLD_SECONDS = env_int("MEDICAL_HOLD_SECONDS", 900)
+CELERY_BEAT_SCHEDULE["medical-release-expired-holds"] = {"task": "medical.release_expired_holds", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["medical-mark-noshows"] = {"task": "medical.mark_noshows", "schedule": 900.0}
 
 LOGGING = {
     "version": 1,

@@ -37,9 +37,9 @@ What a code type declares and implements:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.apps import AppConfig
 from django.apps import apps as django_apps
@@ -336,3 +336,145 @@ class CodeTypeAppConfig(AppConfig):
         for entry in self.code_types:
             code_type = import_string(entry) if isinstance(entry, str) else entry
             registry.register(code_type, app_name=self.name)
+
+
+# -- needed by apps.medical ----------------------------------------------------------------------------------------
+# Thin wrappers over core for the hospitals' code type. Core modules are imported inside each function: this module
+# is imported by every plugin's apps.py, before the app registry (and so any model) is ready.
+
+from citycode.error_codes import ErrorCodeEnum  # noqa: E402  (imports nothing of Django's models)
+
+if TYPE_CHECKING:
+    from citycode.errors import DomainError  # raise DomainError(<App>ErrorCode.X, message): the API answers a 4xx
+else:
+
+    def __getattr__(name: str) -> Any:
+        # citycode.errors imports DRF's views, which need the app registry: importing it here, while apps.py
+        # files are being loaded, would fail. Loaded on first use instead (PEP 562).
+        if name == "DomainError":
+            from citycode.errors import DomainError
+
+            return DomainError
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+#: What a staff member may do for an organization (identity's object permissions, granted by role).
+STAFF_ACT = "act"
+STAFF_VIEW = "view"
+STAFF_MANAGE = "manage"
+
+
+def _staff_perm(perm: str) -> str:
+    from apps.identity import permissions
+
+    perms = {STAFF_ACT: permissions.ACT, STAFF_VIEW: permissions.VIEW_RECORDS, STAFF_MANAGE: permissions.MANAGE}
+    if perm not in perms:
+        raise ValueError(f"Unknown staff permission {perm!r}; use STAFF_ACT, STAFF_VIEW or STAFF_MANAGE.")
+    return perms[perm]
+
+
+def organization_staff_check(*, user: Any, organization: Any, perm: str = STAFF_ACT) -> bool:
+    """Whether this person holds ``perm`` on this (active) organization through a role in it. An API client,
+    an anonymous user, and a superuser without a role all get False."""
+    from apps.identity import permissions
+
+    return permissions.user_can(user=user, perm=_staff_perm(perm), organization=organization)
+
+
+def organization_staff_list(*, user: Any, perm: str = STAFF_ACT) -> Any:
+    """The active organizations this person holds ``perm`` on (a QuerySet of ``identity.Organization``)."""
+    from apps.identity import permissions
+
+    return permissions.organizations_for(user=user, perm=_staff_perm(perm))
+
+
+def organization_get(*, slug: str) -> Any:
+    """The organization with this slug, or None."""
+    from apps.identity import selectors
+
+    return selectors.organization_get(slug=slug)
+
+
+def organization_ensure(*, slug: str, name: str, kind: str, name_en: str = "") -> Any:
+    """The organization with this slug, created when missing (demo seeding; idempotent)."""
+    from apps.identity import selectors, services
+
+    return selectors.organization_get(slug=slug) or services.organization_create(
+        slug=slug, name=name, kind=kind, name_en=name_en
+    )
+
+
+def membership_set(*, user: Any, organization: Any, role: str) -> Any:
+    """Give a person a staff role (``admin``/``staff``/``viewer``) in an organization, with its permissions."""
+    from apps.identity import services
+
+    return services.membership_set(user=user, organization=organization, role=role)
+
+
+# A scan action: what a code-type app does when core's /scan has let an organization through the consent gate for
+# one of the app's purposes (the medical code checks the patient in on ``medical.registration``). The gate has
+# already decided and logged; an action only acts, returns a small JSON-ready dict for the scanner (never more
+# citizen data than the gate allowed), or raises DomainError to refuse with a code.
+ScanAction = Callable[..., Mapping[str, Any]]
+_scan_actions: dict[str, tuple[str, ScanAction]] = {}
+
+
+def scan_action_register(*, purpose: str, action: ScanAction, app_name: str) -> None:
+    """Register ``action(organization=, purpose=, citizen=, actor=, code_type=)`` for scans with ``purpose``.
+    Only during start-up (an AppConfig.ready()), only from an app on the allowlist, one action per purpose."""
+    if registry.locked:
+        raise ImproperlyConfigured(f"Scan actions register during start-up only ({purpose!r} from {app_name!r}).")
+    if app_name not in registry.allowed_apps():
+        raise ImproperlyConfigured(f"App {app_name!r} is not in CITYCODE_CODE_TYPES, so it may not act on scans.")
+    if purpose in _scan_actions:
+        raise ImproperlyConfigured(
+            f"Purpose {purpose!r} already has a scan action from {_scan_actions[purpose][0]!r}; "
+            f"{app_name!r} cannot add another."
+        )
+    _scan_actions[purpose] = (app_name, action)
+
+
+def scan_action_run(
+    *, organization: Any, purpose: str, citizen: Any, actor: Any, code_type: str
+) -> dict[str, Any] | None:
+    """Core's /scan calls this after the gate allowed a scan: the purpose's action's answer, or None if the
+    purpose has no action."""
+    entry = _scan_actions.get(purpose)
+    if entry is None:
+        return None
+    return dict(entry[1](organization=organization, purpose=purpose, citizen=citizen, actor=actor,
+                         code_type=code_type))
+
+
+def code_scan(*, organization: Any, purpose: str, token: str, actor: Any, request_id: str = "") -> Any:
+    """Core's unified scan (verify, consent gate, access log, single-use record, then the purpose's scan
+    action), for a plugin's own staff page. Returns the ScanResult; a refusal raises DomainError."""
+    from apps.codes import scan
+
+    return scan.code_scan(organization=organization, purpose=purpose, token=token, actor=actor,
+                          request_id=request_id)
+
+
+def token_from_image(image: Any) -> str:
+    """The code text in an uploaded photo or screenshot of a QR code (core's reader); DomainError if none."""
+    from apps.codes import scan_image
+
+    return scan_image.token_from_image(image)
+
+
+__all__ += [
+    "STAFF_ACT",
+    "STAFF_MANAGE",
+    "STAFF_VIEW",
+    "DomainError",
+    "ErrorCodeEnum",
+    "ScanAction",
+    "code_scan",
+    "scan_action_register",
+    "scan_action_run",
+    "token_from_image",
+    "membership_set",
+    "organization_ensure",
+    "organization_get",
+    "organization_staff_check",
+    "organization_staff_list",
+]

@@ -18,7 +18,7 @@ from apps.consent import services as consent_services
 from citycode.errors import Conflict, DomainError
 
 from . import services, tokens
-from .plugin_api import UnknownCodeType
+from .plugin_api import UnknownCodeType, scan_action_run
 from .plugin_api import registry as code_types
 from .selectors import single_use_purpose_list, token_subject_get, verified_token_get
 
@@ -33,6 +33,8 @@ class ScanResult:
     expires_at: dt.datetime
     data: dict[str, Any]
     log_id: int
+    # What the purpose's scan action did (plugin_api.scan_action_register), e.g. a check-in; None without one.
+    action: dict[str, Any] | None = None
 
 
 def code_scan(*, organization, purpose: str, token: str, actor, request_id: str = "") -> ScanResult:
@@ -64,6 +66,9 @@ def code_scan(*, organization, purpose: str, token: str, actor, request_id: str 
             organization=organization, purpose=purpose, citizen=citizen, categories=None, actor=actor,
             request_id=request_id,
         )
+    # The gate has decided and logged; now the purpose's own action (if any) may act on the allowed scan.
+    action = scan_action_run(organization=organization, purpose=disclosure.purpose, citizen=citizen, actor=actor,
+                             code_type=verified.code_type)
     shaped = kind.present(verified=verified, citizen=citizen, categories=disclosure.categories)
     # Exactly the allowed categories, whatever a code type's present() returned.
     data = {category: shaped.get(category) for category in disclosure.categories}
@@ -74,6 +79,7 @@ def code_scan(*, organization, purpose: str, token: str, actor, request_id: str 
         expires_at=verified.expires_at,
         data=data,
         log_id=disclosure.log_id,
+        action=action,
     )
 
 

@@ -1,0 +1,55 @@
+"""The medical code (医疗码): the patient shows it at the hospital; scanned with purpose ``medical.registration``
+(single-use) it checks them in for today's appointment and gives them a queue number."""
+
+import datetime as dt
+from typing import Any
+
+from apps.codes.plugin_api import CodeType
+
+from . import selectors
+
+REGISTRATION = "medical.registration"
+
+
+class MedicalCodeType(CodeType):
+    key = "medical"
+    label_zh = "医疗码"
+    label_en = "Medical code"
+    # Shown at a desk, read within a minute: short-lived, so a photo of it is soon worthless (and it is
+    # single-use for check-in anyway).
+    lifetime = dt.timedelta(minutes=2)
+    export_covers = ("medical.Appointment.patient", "medical.Doctor.user")
+
+    def claims_for(self, citizen: Any) -> dict[str, Any] | None:
+        # Hospitals register patients by real name (the gate gives them the verified name), so only a verified
+        # citizen holds the code. It carries nothing: the hospital learns who through the consent gate.
+        if not getattr(citizen, "is_real_name_verified", False):
+            return None
+        return {}
+
+    def export(self, citizen: Any) -> dict[str, Any]:
+        return {
+            "appointments": [
+                {
+                    "hospital": a.session.hospital.name,
+                    "department": a.session.department.name_zh,
+                    "doctor": a.session.doctor.name,
+                    "date": a.session.date.isoformat(),
+                    "starts_at": a.session.starts_at.isoformat(),
+                    "status": a.status,
+                    "place_no": a.place_no,
+                    "queue_no": a.queue_no,
+                    "fee_fen": a.fee_fen,
+                    "paid_at": a.paid_at.isoformat() if a.paid_at else None,
+                    "checked_in_at": a.checked_in_at.isoformat() if a.checked_in_at else None,
+                    "cancelled_at": a.cancelled_at.isoformat() if a.cancelled_at else None,
+                    "cancel_reason": a.cancel_reason,
+                    "created_at": a.created_at.isoformat(),
+                }
+                for a in selectors.appointment_list(patient=citizen).order_by("created_at", "id")
+            ],
+            "doctor_roles": [
+                {"hospital": d.hospital.name, "department": d.department.name_zh, "name": d.name, "title": d.title}
+                for d in selectors.doctor_list(user=citizen)
+            ],
+        }
