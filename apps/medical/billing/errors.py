@@ -8,7 +8,6 @@ class BillingErrorCode(ErrorCodeEnum):
     INVALID_ORDER = "invalid_order", 400
     INVALID_DAY = "invalid_day", 400
     MALFORMED_NOTIFICATION = "malformed_notification", 400
-    NOT_HOSPITAL_STAFF = "not_hospital_staff", 403
     REFUND_SAME_PERSON = "refund_same_person", 403
     UNKNOWN_BILL = "unknown_bill", 404
     UNKNOWN_CHARGE_ITEM = "unknown_charge_item", 404

@@ -120,3 +120,26 @@ def split(*, lines: Sequence[tuple[str, int]], terms: Terms, used: Used = Used()
         result.append(LineSplit(amount=amount, category=category, self_paid=self_paid, deductible=deductible,
                                 ratio=ratio, fund=fund, account=account, cash=amount - fund - account))
     return Split(lines=tuple(result))
+
+
+class InsurerRefused(Exception):
+    """The insurer refused to settle; ``reason`` is machine-readable (the settlement is then reversed)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SimulatedInsurer:
+    """The insurer's settle step, as the national interface behaves: it re-checks the pre-settled shares against
+    the patient's account and the fund's annual cap as they are NOW, and refuses a pre-settlement that no longer
+    holds (another bill settled in between), so the caller must reverse and pre-settle again."""
+
+    key = "simulated"
+
+    def settle(self, *, fund: int, account: int, account_balance: int, cap_left: int, settlement_id: int) -> str:
+        if account > account_balance:
+            raise InsurerRefused("account_balance_changed")
+        if fund > cap_left:
+            raise InsurerRefused("annual_cap_reached")
+        return f"SIMINS-{settlement_id:010d}"

@@ -76,6 +76,10 @@ class PaymentProvider(ABC):
     def create_order(self, *, out_trade_no: str, amount: int, description: str) -> None: ...
 
     @abstractmethod
+    def close(self, *, out_trade_no: str) -> None:
+        """Close an unpaid order, so it can no longer be paid."""
+
+    @abstractmethod
     def query(self, *, out_trade_no: str) -> TradeState | None: ...
 
     @abstractmethod

@@ -10,6 +10,11 @@ from .scheduling import (
     RegistrationLevel,
 )
 
+# The money side (issue 10, items 4-7): coverage, orders, bills, payments, refunds and the ledger.
+from .billing import Bill, ChargeItem, Coverage, CoverageRatio, InsuranceSettlement, ItemCategory, Order  # noqa: E402
+from .ledger import LedgerAccount, LedgerEntry, LedgerTransaction  # noqa: E402
+from .payments import Payment, PaymentNotification, Refund, SimulatedRefund, SimulatedTrade  # noqa: E402
+
 __all__ = [
     "ACTIVE_STATUSES",
     "Appointment",
@@ -18,4 +23,20 @@ __all__ = [
     "Department",
     "Doctor",
     "RegistrationLevel",
+    # the money side
+    "Bill",
+    "ChargeItem",
+    "Coverage",
+    "CoverageRatio",
+    "InsuranceSettlement",
+    "ItemCategory",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "Order",
+    "Payment",
+    "PaymentNotification",
+    "Refund",
+    "SimulatedRefund",
+    "SimulatedTrade",
 ]

@@ -216,6 +216,9 @@ class InsuranceSettlement(models.Model):
     fund_fen = models.BigIntegerField(default=0)
     account_fen = models.BigIntegerField(default=0)
     deductible_fen = models.BigIntegerField(default=0)
+    # What refunds gave back to the fund and the personal account (the year's used fund is fund - refunded).
+    refunded_fund_fen = models.BigIntegerField(default=0)
+    refunded_account_fen = models.BigIntegerField(default=0)
     insurer_ref = models.CharField(max_length=64, blank=True)
     failure = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -231,8 +234,10 @@ class InsuranceSettlement(models.Model):
                 violation_error_message=_("This bill already has a settlement in progress or settled."),
             ),
             models.CheckConstraint(
-                condition=Q(fund_fen__gte=0, account_fen__gte=0, deductible_fen__gte=0),
+                condition=Q(fund_fen__gte=0, account_fen__gte=0, deductible_fen__gte=0,
+                            refunded_fund_fen__gte=0, refunded_fund_fen__lte=F("fund_fen"),
+                            refunded_account_fen__gte=0, refunded_account_fen__lte=F("account_fen")),
                 name="medical_settlement_not_negative", violation_error_code="settlement_negative",
-                violation_error_message=_("Settlement amounts cannot be negative."),
+                violation_error_message=_("Settlement amounts cannot be negative, nor refunds exceed them."),
             ),
         ]

@@ -12,6 +12,18 @@ from .scheduling import (
     queue_list,
 )
 
+# The money side (issue 10, items 4-7).
+from .billing import (  # noqa: E402
+    bill_get,
+    bill_list,
+    coverage_get,
+    payment_get,
+    reconciliation_csv_get,
+    reconciliation_mismatch_list,
+    refund_get,
+    refund_list,
+)
+
 __all__ = [
     "appointment_count",
     "appointment_get",
@@ -22,4 +34,13 @@ __all__ = [
     "doctor_list",
     "hospital_list",
     "queue_list",
+    # the money side
+    "bill_get",
+    "bill_list",
+    "coverage_get",
+    "payment_get",
+    "reconciliation_csv_get",
+    "reconciliation_mismatch_list",
+    "refund_get",
+    "refund_list",
 ]

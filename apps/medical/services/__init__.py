@@ -11,6 +11,18 @@ from .booking import (
 from .checkin import appointment_check_in, appointment_fulfil
 from .scheduling import clinic_session_create, department_create, doctor_create
 
+# The money side (issue 10, items 4-7).
+from .billing import bill_pay_start, coverage_set, order_place, registration_bill_get_or_create  # noqa: E402
+from .payments import (  # noqa: E402
+    notification_receive,
+    payment_query,
+    payment_query_stale,
+    payment_reversal_refund,
+    refund_approve,
+    refund_reject,
+    refund_request,
+)
+
 __all__ = [
     "appointment_book",
     "appointment_cancel",
@@ -23,4 +35,16 @@ __all__ = [
     "clinic_session_create",
     "department_create",
     "doctor_create",
+    # the money side
+    "bill_pay_start",
+    "coverage_set",
+    "notification_receive",
+    "order_place",
+    "payment_query",
+    "payment_query_stale",
+    "payment_reversal_refund",
+    "refund_approve",
+    "refund_reject",
+    "refund_request",
+    "registration_bill_get_or_create",
 ]
