@@ -110,7 +110,7 @@ class ClinicSession(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(registration_level__in=RegistrationLevel.values), name="medical_session_level_known",
-                violation_error_code="unknown_level",
+                violation_error_code="unknown_registration_level",
                 violation_error_message=_("The registration level must be general, specialist or expert."),
             ),
             models.UniqueConstraint(
