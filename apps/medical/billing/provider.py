@@ -197,7 +197,7 @@ class SimulatedProvider(PaymentProvider):
         return notification
 
     def _deliver_later(self, notification: tuple[bytes, str]) -> None:
-        from . import tasks  # the task module imports services, which import this module
+        from .. import tasks  # the task module imports services, which import this module
 
         body, signature = notification
         # Twice, as real providers do when the first acknowledgement is slow or lost: the second copy a minute

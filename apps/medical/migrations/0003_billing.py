@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('identity', '0005_constraint_messages'),
-        ('medical', '0001_initial'),
+        ('medical', '0002_constraint_codes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

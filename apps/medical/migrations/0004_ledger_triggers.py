@@ -14,6 +14,6 @@ def uninstall(apps, schema_editor):
 class Migration(migrations.Migration):
     """The database enforces the ledger's balance and immutability (see apps/medical/models/ledger.py)."""
 
-    dependencies = [("medical", "0002_billing")]
+    dependencies = [("medical", "0003_billing")]
 
     operations = [migrations.RunPython(install, uninstall)]
