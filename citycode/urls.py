@@ -1,3 +1,6 @@
+from importlib.util import find_spec
+
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -7,11 +10,23 @@ from apps.codes.api import public_urls
 from .errors import ErrorCode, json_error_view
 from .healthz import healthz
 
+
+def _code_type_urls(module: str) -> list:
+    """The `<app>.<module>` URLs of every code-type app that has them (core names no code type)."""
+    found = []
+    for app in settings.CITYCODE_CODE_TYPES:
+        package = f"{app}.{module}".rsplit(".", 1)[0]
+        if find_spec(package) is not None and find_spec(f"{app}.{module}") is not None:
+            found.append(path("", include(f"{app}.{module}")))
+    return found
+
+
 api_v1 = [
     path("", include("apps.identity.api.urls")),
     path("", include("apps.consent.api.urls")),
     path("", include("apps.codes.api.public_urls")),
     path("", include("apps.codes.api.urls")),
+    *_code_type_urls("api.urls"),
 ]
 
 urlpatterns = [
@@ -25,6 +40,7 @@ urlpatterns = [
     path("", include("apps.codes.urls")),
     path("", include("apps.consent.urls")),
     path("", include("apps.identity.urls")),
+    *_code_type_urls("urls"),
 ]
 
 handler400 = "citycode.urls.bad_request"

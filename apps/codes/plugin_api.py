@@ -342,19 +342,21 @@ class CodeTypeAppConfig(AppConfig):
 # Thin wrappers over core for the hospitals' code type. Core modules are imported inside each function: this module
 # is imported by every plugin's apps.py, before the app registry (and so any model) is ready.
 
+from importlib import import_module  # noqa: E402
+
 from citycode.error_codes import ErrorCodeEnum  # noqa: E402  (imports nothing of Django's models)
 
 if TYPE_CHECKING:
+    from apps.identity.permissions import IsCitizen  # DRF permission: a signed-in person, not an API client
     from citycode.errors import DomainError  # raise DomainError(<App>ErrorCode.X, message): the API answers a 4xx
 else:
+    # citycode.errors imports DRF's views and identity's permissions import models, which need the app registry:
+    # importing them here, while apps.py files are being loaded, would fail. Loaded on first use (PEP 562).
+    _LAZY = {"DomainError": "citycode.errors", "IsCitizen": "apps.identity.permissions"}
 
     def __getattr__(name: str) -> Any:
-        # citycode.errors imports DRF's views, which need the app registry: importing it here, while apps.py
-        # files are being loaded, would fail. Loaded on first use instead (PEP 562).
-        if name == "DomainError":
-            from citycode.errors import DomainError
-
-            return DomainError
+        if name in _LAZY:
+            return getattr(import_module(_LAZY[name]), name)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: What a staff member may do for an organization (identity's object permissions, granted by role).
@@ -467,6 +469,7 @@ __all__ += [
     "STAFF_VIEW",
     "DomainError",
     "ErrorCodeEnum",
+    "IsCitizen",
     "ScanAction",
     "code_scan",
     "scan_action_register",

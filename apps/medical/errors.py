@@ -14,6 +14,7 @@ class MedicalErrorCode(ErrorCodeEnum):
     SESSION_NOT_FOUND = "session_not_found", 404
     APPOINTMENT_NOT_FOUND = "appointment_not_found", 404
     HOSPITAL_NOT_FOUND = "hospital_not_found", 404
+    DOCTOR_NOT_FOUND = "doctor_not_found", 404
     SESSION_FULL = "session_full", 409
     ALREADY_BOOKED = "already_booked", 409
     ALREADY_CHECKED_IN = "already_checked_in", 409

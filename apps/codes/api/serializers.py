@@ -40,7 +40,7 @@ class ScanOutput(serializers.Serializer):
     data = serializers.DictField(  # type: ignore[assignment]
         help_text="Exactly the data categories the purpose allows for this citizen, category -> value."
     )
-    action = serializers.JSONField(  # type: ignore[assignment]
+    action = serializers.JSONField(
         allow_null=True, required=False,
         help_text="What the purpose's scan action did (e.g. a hospital check-in: the queue number); null if none.",
     )
