@@ -7,6 +7,7 @@ from typing import Any
 from apps.codes.plugin_api import CodeType
 
 from . import selectors
+from .billing.export import BILLING_EXPORT_COVERS, billing_export
 
 REGISTRATION = "medical.registration"
 
@@ -18,7 +19,7 @@ class MedicalCodeType(CodeType):
     # Shown at a desk, read within a minute: short-lived, so a photo of it is soon worthless (and it is
     # single-use for check-in anyway).
     lifetime = dt.timedelta(minutes=2)
-    export_covers = ("medical.Appointment.patient", "medical.Doctor.user")
+    export_covers = ("medical.Appointment.patient", "medical.Doctor.user", *BILLING_EXPORT_COVERS)
 
     def claims_for(self, citizen: Any) -> dict[str, Any] | None:
         # Hospitals register patients by real name (the gate gives them the verified name), so only a verified
@@ -52,4 +53,6 @@ class MedicalCodeType(CodeType):
                 {"hospital": d.hospital.name, "department": d.department.name_zh, "name": d.name, "title": d.title}
                 for d in selectors.doctor_list(user=citizen)
             ],
+            # The money side: coverage, bills, payments, refunds (and what a staff member handled).
+            **billing_export(citizen),
         }

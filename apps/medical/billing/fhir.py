@@ -17,8 +17,8 @@ CATEGORY_SYSTEM = "urn:citycode:medical:item-category"
 BILL_SYSTEM = "urn:citycode:medical:bill-number"
 SHARE_SYSTEM = "urn:citycode:medical:insurance-share"
 ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
-INVOICE_STATUS = {Bill.Status.ISSUED: "issued", Bill.Status.PAID: "balanced", Bill.Status.REFUNDED: "balanced",
-                  Bill.Status.CANCELLED: "cancelled"}
+INVOICE_STATUS: dict[str, str] = {Bill.Status.ISSUED: "issued", Bill.Status.PAID: "balanced",
+                                  Bill.Status.REFUNDED: "balanced", Bill.Status.CANCELLED: "cancelled"}
 
 
 def _money(fen: int) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def invoice_resource(bill: Bill) -> dict[str, Any]:
         "resourceType": "Invoice",
         "id": str(bill.pk),
         "identifier": [{"system": BILL_SYSTEM, "value": bill.number}],
-        "status": INVOICE_STATUS.get(bill.status, "issued"),
+        "status": INVOICE_STATUS.get(str(bill.status), "issued"),
         "subject": {"reference": f"Patient/{bill.citizen_id}"},
         "recipient": {"reference": f"Patient/{bill.citizen_id}"},
         "issuer": {"reference": f"Organization/{bill.hospital.slug}", "display": bill.hospital.name},

@@ -15,6 +15,7 @@ and delivers each one twice through a Celery task, so every code path a real pro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -94,11 +95,9 @@ class PaymentProvider(ABC):
 
 
 def _signing_key() -> bytes:
-    configured = getattr(settings, "MEDICAL_SIM_PROVIDER_KEY", "")
-    if configured:
-        return str(configured).encode()
     # Derived, not stored: a key of its own, so the notification signature never doubles as anything else.
-    return hmac.new(settings.SECRET_KEY.encode(), b"citycode.medical.simulated-provider", hashlib.sha256).digest()
+    return hmac.new(str(settings.SECRET_KEY).encode(), b"citycode.medical.simulated-provider",
+                    hashlib.sha256).digest()
 
 
 class SimulatedProvider(PaymentProvider):
@@ -203,8 +202,8 @@ class SimulatedProvider(PaymentProvider):
         # Twice, as real providers do when the first acknowledgement is slow or lost: the second copy a minute
         # later (in eager mode both arrive at once).
         for countdown in (0, 60):
-            transaction.on_commit(lambda c=countdown: tasks.simulated_notification_deliver.apply_async(
-                args=[body.decode(), signature], countdown=c))
+            transaction.on_commit(functools.partial(
+                tasks.simulated_notification_deliver.apply_async, args=(body.decode(), signature), countdown=countdown))
 
 
 PROVIDERS: dict[str, PaymentProvider] = {SimulatedProvider.key: SimulatedProvider()}

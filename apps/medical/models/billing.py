@@ -75,9 +75,12 @@ class CoverageRatio(models.Model):
             models.CheckConstraint(
                 condition=Q(ratio_bp__lte=RATIO_FULL), name="medical_ratio_at_most_full",
                 violation_error_code="ratio_over_full",
-                violation_error_message=_("A reimbursement ratio cannot exceed 100%."),
+                violation_error_message=_("A reimbursement ratio cannot exceed 100%%."),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.ratio_bp / 100:.2f}%"
 
 
 class Order(models.Model):
@@ -96,6 +99,9 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"order {self.pk} at {self.hospital_id}"
 
 
 class Bill(models.Model):
@@ -198,6 +204,9 @@ class ChargeItem(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.code} × {self.quantity}"
+
 
 class InsuranceSettlement(models.Model):
     """One settlement attempt with the insurer: pre-settled → settled, or → failed/reversed."""
@@ -241,3 +250,6 @@ class InsuranceSettlement(models.Model):
                 violation_error_message=_("Settlement amounts cannot be negative, nor refunds exceed them."),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"settlement {self.pk} ({self.status})"

@@ -68,6 +68,9 @@ class LedgerTransaction(models.Model):
         verbose_name_plural = _("ledger transactions")
         ordering = ["posted_at"]
 
+    def __str__(self) -> str:
+        return self.key
+
 
 class LedgerEntry(models.Model):
     """One leg: a positive amount debits the account, a negative one credits it. ``ref`` names the outside
@@ -88,3 +91,6 @@ class LedgerEntry(models.Model):
                 violation_error_message=_("A ledger entry cannot be zero."),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount_fen:+d}"

@@ -89,6 +89,9 @@ class PaymentNotification(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_id}"
+
 
 class Refund(models.Model):
     """A refund of a whole bill or one line: requested by one staff member, decided by ANOTHER.
@@ -152,6 +155,9 @@ class Refund(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return self.out_refund_no
+
 
 class SimulatedTrade(models.Model):
     """The simulated provider's own record of an order (its side of the books, for reconciliation)."""
@@ -173,6 +179,9 @@ class SimulatedTrade(models.Model):
         verbose_name = _("simulated provider trade")
         verbose_name_plural = _("simulated provider trades")
 
+    def __str__(self) -> str:
+        return self.out_trade_no
+
 
 class SimulatedRefund(models.Model):
     """The simulated provider's record of a refund."""
@@ -186,3 +195,6 @@ class SimulatedRefund(models.Model):
     class Meta:
         verbose_name = _("simulated provider refund")
         verbose_name_plural = _("simulated provider refunds")
+
+    def __str__(self) -> str:
+        return self.out_refund_no

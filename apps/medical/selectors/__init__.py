@@ -1,17 +1,5 @@
 """Reads for hospitals, schedules and appointments; one module per topic, every selector re-exported here."""
 
-from .scheduling import (
-    appointment_count,
-    appointment_get,
-    appointment_list,
-    clinic_session_get,
-    clinic_session_list,
-    department_list,
-    doctor_list,
-    hospital_list,
-    queue_list,
-)
-
 # The money side (issue 10, items 4-7).
 from .billing import (  # noqa: E402
     bill_get,
@@ -22,6 +10,17 @@ from .billing import (  # noqa: E402
     reconciliation_mismatch_list,
     refund_get,
     refund_list,
+)
+from .scheduling import (
+    appointment_count,
+    appointment_get,
+    appointment_list,
+    clinic_session_get,
+    clinic_session_list,
+    department_list,
+    doctor_list,
+    hospital_list,
+    queue_list,
 )
 
 __all__ = [

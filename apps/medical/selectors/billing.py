@@ -137,11 +137,12 @@ def reconciliation_mismatch_list(*, day: dt.date, hospitals: Any) -> list[Mismat
                                   expected))
     # 3. Notifications refused for a wrong amount (money the provider says moved, that we did not book).
     refused = PaymentNotification.objects.filter(outcome=PaymentNotification.Outcome.AMOUNT_MISMATCH)
-    for row in refused:
-        ref = f"trade:{row.reference}" if row.event.startswith("TRANSACTION") else f"refund:{row.reference}"
-        if ref in owner and timezone.localdate(row.received_at) == day:
+    for notification in refused:
+        ref = (f"trade:{notification.reference}" if notification.event.startswith("TRANSACTION")
+               else f"refund:{notification.reference}")
+        if ref in owner and timezone.localdate(notification.received_at) == day:
             found.append(Mismatch("inbox", "refused_notification", ref, hospital_ids[owner[ref]],
-                                  ledger.get(ref, 0), row.amount_fen))
+                                  ledger.get(ref, 0), notification.amount_fen))
     return found
 
 

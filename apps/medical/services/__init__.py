@@ -1,5 +1,7 @@
 """Writes for hospitals, schedules and appointments; one module per topic, every service re-exported here."""
 
+# The money side (issue 10, items 4-7).
+from .billing import bill_pay_start, coverage_set, order_place, registration_bill_get_or_create  # noqa: E402
 from .booking import (
     appointment_book,
     appointment_cancel,
@@ -9,10 +11,6 @@ from .booking import (
     appointment_release_expired,
 )
 from .checkin import appointment_check_in, appointment_fulfil
-from .scheduling import clinic_session_create, department_create, doctor_create
-
-# The money side (issue 10, items 4-7).
-from .billing import bill_pay_start, coverage_set, order_place, registration_bill_get_or_create  # noqa: E402
 from .payments import (  # noqa: E402
     notification_receive,
     payment_query,
@@ -22,6 +20,7 @@ from .payments import (  # noqa: E402
     refund_reject,
     refund_request,
 )
+from .scheduling import clinic_session_create, department_create, doctor_create
 
 __all__ = [
     "appointment_book",

@@ -57,9 +57,9 @@ def notification_receive(*, provider: str, body: bytes, signature: str) -> Payme
     try:
         notification = gateway.parse_notification(body=body, signature=signature)
     except providers.ProviderError as error:
-        code = (BillingErrorCode.BAD_SIGNATURE if error.reason == "bad_signature"
-                else BillingErrorCode.MALFORMED_NOTIFICATION)
-        raise DomainError(code, _("The notification's signature or content is not valid.")) from None
+        if error.reason == "bad_signature":
+            raise DomainError(BillingErrorCode.BAD_SIGNATURE, _("The notification's signature is not valid.")) from None
+        raise DomainError(BillingErrorCode.MALFORMED_NOTIFICATION, _("The notification is malformed.")) from None
     with transaction.atomic():
         try:
             with transaction.atomic():

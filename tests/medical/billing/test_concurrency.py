@@ -62,10 +62,9 @@ def test_concurrent_duplicate_deliveries_and_a_concurrent_query_pay_once(order_b
 
 def test_the_database_refuses_an_unbalanced_transaction_at_commit(hospital_a):
     # Given a transaction whose legs do not sum to zero, written past every Python check
-    with pytest.raises(IntegrityError, match="unbalanced"):
-        with transaction.atomic():
-            ledger_post(hospital=hospital_a, key="bad", kind="charge",
-                        legs=[Leg("revenue", -100), Leg("patient_receivable", 99)])
+    with pytest.raises(IntegrityError, match="unbalanced"), transaction.atomic():
+        ledger_post(hospital=hospital_a, key="bad", kind="charge",
+                    legs=[Leg("revenue", -100), Leg("patient_receivable", 99)])
     # Then nothing of it was kept
     assert not LedgerTransaction.objects.filter(key="bad").exists()
     assert not LedgerEntry.objects.exists()
