@@ -417,7 +417,13 @@ def membership_set(*, user: Any, organization: Any, role: str) -> Any:
 # already decided and logged; an action only acts, returns a small JSON-ready dict for the scanner (never more
 # citizen data than the gate allowed), or raises DomainError to refuse with a code.
 ScanAction = Callable[..., Mapping[str, Any]]
-_scan_actions: dict[str, tuple[str, ScanAction]] = {}
+
+
+class _ScanActions(dict[str, tuple[str, ScanAction]]):
+    """purpose -> (app, action). Filled during start-up only, like the code-type registry (not a cache)."""
+
+
+_scan_actions = _ScanActions()
 
 
 def scan_action_register(*, purpose: str, action: ScanAction, app_name: str) -> None:

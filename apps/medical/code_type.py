@@ -19,7 +19,8 @@ class MedicalCodeType(CodeType):
     # Shown at a desk, read within a minute: short-lived, so a photo of it is soon worthless (and it is
     # single-use for check-in anyway).
     lifetime = dt.timedelta(minutes=2)
-    export_covers = ("medical.Appointment.patient", "medical.Doctor.user", *BILLING_EXPORT_COVERS)
+    export_covers = ("medical.Appointment.patient", "medical.Doctor.user", "medical.ClinicSession.doctor",
+                     *BILLING_EXPORT_COVERS)
 
     def claims_for(self, citizen: Any) -> dict[str, Any] | None:
         # Hospitals register patients by real name (the gate gives them the verified name), so only a verified
@@ -50,7 +51,15 @@ class MedicalCodeType(CodeType):
                 for a in selectors.appointment_list(patient=citizen).order_by("created_at", "id")
             ],
             "doctor_roles": [
-                {"hospital": d.hospital.name, "department": d.department.name_zh, "name": d.name, "title": d.title}
+                {
+                    "hospital": d.hospital.name, "department": d.department.name_zh, "name": d.name, "title": d.title,
+                    # A doctor's own clinic sessions (their schedule): data about them as a person too.
+                    "sessions": [
+                        {"date": c.date.isoformat(), "starts_at": c.starts_at.isoformat(),
+                         "ends_at": c.ends_at.isoformat(), "capacity": c.capacity}
+                        for c in selectors.clinic_session_list(doctor=d)
+                    ],
+                }
                 for d in selectors.doctor_list(user=citizen)
             ],
             # The money side: coverage, bills, payments, refunds (and what a staff member handled).

@@ -128,6 +128,11 @@ class ClinicSession(models.Model):
         return self.capacity - self.booked
 
     @property
+    def fee_yuan(self) -> str:
+        """The fee as yuan for display ("12.50"), from exact integer fen."""
+        return f"{self.fee_fen // 100}.{self.fee_fen % 100:02d}"
+
+    @property
     def start(self) -> dt.datetime:
         """When the session starts, in the city's time zone (the dates and times are local)."""
         return timezone.make_aware(dt.datetime.combine(self.date, self.starts_at))

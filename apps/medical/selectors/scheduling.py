@@ -49,14 +49,16 @@ def clinic_session_get(*, pk: int, hospital: Any = None) -> ClinicSession | None
 
 
 def clinic_session_list(
-    *, hospital: Any = None, department: Department | None = None, date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    *, hospital: Any = None, department: Department | None = None, doctor: Doctor | None = None,
+    date_from: dt.date | None = None, date_to: dt.date | None = None,
 ) -> QuerySet[ClinicSession]:
     sessions = ClinicSession.objects.select_related("hospital", "department", "doctor").filter(hospital__is_active=True)
     if hospital is not None:
         sessions = sessions.filter(hospital=hospital)
     if department is not None:
         sessions = sessions.filter(department=department)
+    if doctor is not None:
+        sessions = sessions.filter(doctor=doctor)
     if date_from is not None:
         sessions = sessions.filter(date__gte=date_from)
     if date_to is not None:

@@ -62,7 +62,8 @@ def appointment_book(
 
 @transaction.atomic
 def _claim(*, patient: Any, session: ClinicSession, idempotency_key: str, now: dt.datetime) -> Appointment:
-    if not session.hospital.is_active or session.start <= now:
+    # Same-day registration (当日挂号) stays open while the session runs; cancelling closes at its start.
+    if not session.hospital.is_active or session.end <= now:
         raise DomainError(MedicalErrorCode.SESSION_CLOSED, _("This session is no longer open for booking."))
     noshows = Appointment.objects.filter(
         patient=patient, status=AppointmentStatus.NOSHOW, session__date__gte=(now - NOSHOW_WINDOW).date()
