@@ -37,9 +37,12 @@ class Leg:
     ref: str = ""
 
 
-def _account(hospital, code: str) -> LedgerAccount:
-    account, _created = LedgerAccount.objects.get_or_create(hospital=hospital, code=code)
-    return account
+def _accounts(hospital, codes: set[str]) -> dict[str, LedgerAccount]:
+    """The hospital's accounts by code, in one read; a missing one is created (once, by the unique index)."""
+    found = {a.code: a for a in LedgerAccount.objects.filter(hospital=hospital, code__in=codes)}
+    for code in codes - set(found):
+        found[code], _created = LedgerAccount.objects.get_or_create(hospital=hospital, code=code)
+    return found
 
 
 @transaction.atomic
@@ -50,11 +53,14 @@ def ledger_post(*, hospital, key: str, kind: str, legs: Sequence[Leg], bill_ref:
     existing = LedgerTransaction.objects.filter(key=key).first()
     if existing is not None:
         return existing
+    if not any(leg.amount for leg in legs):
+        # A caller bug (nothing to post): refuse here with a clear message rather than at COMMIT.
+        raise ValueError(f"ledger transaction {key!r} has no non-zero leg")
     txn_id = uuid.uuid4()
+    accounts = _accounts(hospital, {leg.account for leg in legs if leg.amount != 0})
     # Entries first, then the header: the header's insert is where the database checks the balance.
     LedgerEntry.objects.bulk_create([
-        LedgerEntry(transaction_id=txn_id, account=_account(hospital, leg.account), amount_fen=leg.amount,
-                    ref=leg.ref)
+        LedgerEntry(transaction_id=txn_id, account=accounts[leg.account], amount_fen=leg.amount, ref=leg.ref)
         for leg in legs if leg.amount != 0
     ])
     now = timezone.now()

@@ -85,9 +85,14 @@ def _terms_and_used(*, citizen: Any, year: int, lock: bool) -> tuple[Coverage | 
     terms = insurance.Terms(
         insured=True, deductible=coverage.deductible_fen, annual_cap=coverage.annual_cap_fen,
         ratios={r.category: r.ratio_bp for r in coverage.ratios.all()}, account_balance=coverage.account_balance_fen)
+    return coverage, terms, _used(coverage)
+
+
+def _used(coverage: Coverage) -> insurance.Used:
+    """What the year's settled (not refunded) settlements have used of the deductible and the fund."""
     totals = InsuranceSettlement.objects.filter(coverage=coverage, status=InsuranceSettlement.Status.SETTLED).aggregate(
         fund=Sum(F("fund_fen") - F("refunded_fund_fen")), deductible=Sum("deductible_fen"))
-    return coverage, terms, insurance.Used(deductible=totals["deductible"] or 0, fund=totals["fund"] or 0)
+    return insurance.Used(deductible=totals["deductible"] or 0, fund=totals["fund"] or 0)
 
 
 # -- orders and bills -------------------------------------------------------------------------------------------
@@ -227,7 +232,7 @@ def _settle(*, bill: Bill, payment: Payment | None, settlement: InsuranceSettlem
     coverage = (Coverage.objects.select_for_update().get(pk=settlement.coverage_id)
                 if settlement.coverage_id else None)
     if coverage is not None and settlement.fund_fen + settlement.account_fen > 0:
-        _coverage, _terms, used = _terms_and_used(citizen=bill.citizen, year=settlement.year, lock=False)
+        used = _used(coverage)
         try:
             settlement.insurer_ref = INSURER.settle(
                 fund=settlement.fund_fen, account=settlement.account_fen,
@@ -242,10 +247,12 @@ def _settle(*, bill: Bill, payment: Payment | None, settlement: InsuranceSettlem
     settlement.status, settlement.settled_at = InsuranceSettlement.Status.SETTLED, now
     settlement.save(update_fields=["status", "settled_at", "insurer_ref"])
     ref = f"settlement:{settlement.pk}"
-    ledger_post(hospital=bill.hospital, key=ref, kind=LedgerTransaction.Kind.SETTLEMENT, bill_ref=f"bill:{bill.pk}",
-                memo=f"insurance for {bill.number}",
-                legs=[Leg(INSURER_FUND, settlement.fund_fen, ref), Leg(INSURER_ACCOUNT, settlement.account_fen, ref),
-                      Leg(RECEIVABLE, -(settlement.fund_fen + settlement.account_fen))])
+    if settlement.fund_fen + settlement.account_fen > 0:  # an uninsured patient's settlement moves nothing
+        ledger_post(hospital=bill.hospital, key=ref, kind=LedgerTransaction.Kind.SETTLEMENT,
+                    bill_ref=f"bill:{bill.pk}", memo=f"insurance for {bill.number}",
+                    legs=[Leg(INSURER_FUND, settlement.fund_fen, ref),
+                          Leg(INSURER_ACCOUNT, settlement.account_fen, ref),
+                          Leg(RECEIVABLE, -(settlement.fund_fen + settlement.account_fen))])
     bill.status, bill.paid_at = Bill.Status.PAID, now
     bill.save(update_fields=["status", "paid_at"])
     bill.items.update(status=ChargeItem.Status.BILLED)

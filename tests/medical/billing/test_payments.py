@@ -218,3 +218,21 @@ def test_orders_need_a_checked_in_patient_and_staff_of_that_hospital(order_bill,
     with pytest.raises(DomainError) as refused:
         services.order_place(placed_by=doctor, appointment=held, lines=ORDER_LINES)
     assert refused.value.code == "invalid_order"
+
+
+def test_an_uninsured_patient_pays_the_whole_bill_in_cash_and_no_insurance_is_posted(today_session, make_citizen,
+                                                                                    hospital_a):
+    # Given dan, with no coverage at all, and his registration fee
+    dan = make_citizen(name="丹")
+    appointment = book(dan, today_session)
+    bill = services.registration_bill_get_or_create(appointment=appointment, citizen=dan)
+    # When he pays and the provider confirms
+    payment = services.bill_pay_start(bill=bill, citizen=dan, idempotency_key="d")
+    assert payment.amount_fen == bill.total_fen
+    with_on_commit(lambda: simulated().confirm(out_trade_no=payment.out_trade_no))
+    # Then the bill is paid in cash alone; the settlement posts nothing to the insurer's accounts
+    bill.refresh_from_db()
+    assert (bill.status, bill.fund_fen, bill.account_fen, bill.cash_fen) == ("paid", 0, 0, 1000)
+    assert not LedgerTransaction.objects.filter(kind="settlement", bill_ref=f"bill:{bill.pk}").exists()
+    assert InsuranceSettlement.objects.get(bill=bill).status == "settled"
+    assert Appointment.objects.get(pk=appointment.pk).status == "booked"
