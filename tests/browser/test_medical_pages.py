@@ -36,7 +36,7 @@ def test_alice_books_a_session_seeing_the_places_left_then_cancels(page, demo_ci
     first.locator("[data-testid=book-button]").click()
     # Then her appointments show it, held for payment, and the session has one place less
     page.wait_for_selector("[data-testid=mine-title]")
-    held = page.locator(f"[data-testid=appointment][data-status=pending]")
+    held = page.locator("[data-testid=appointment][data-status=pending]")
     assert held.count() == 1 and held.locator("[data-testid=held-until]").is_visible()
     assert ClinicSession.objects.get(pk=session_id).places_left == left - 1
     # When she cancels it
