@@ -48,6 +48,9 @@ TARGETS = (
     Target("idnumbers", ("apps/identity/idnumbers.py",), (
         "tests/identity/test_idnumbers_mutants.py", "tests/identity/test_idnumbers.py",
         "tests/identity/test_idnumbers_properties.py"), 90.0),
+    # The medical insurance split (a pure function of integers) and the insurer's settle check.
+    Target("insurance", ("apps/medical/billing/insurance.py",), (
+        "tests/medical/billing/test_insurance_split.py",), 90.0),
 )
 # What the tests import besides the mutated package; linked into each scratch directory.
 PROJECT = ("citycode", "templates", "locale", "locale_parts", "static", "manage.py", "tools")
