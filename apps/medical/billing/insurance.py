@@ -103,8 +103,9 @@ def split(*, lines: Sequence[tuple[str, int]], terms: Terms, used: Used = Used()
     """
     if any(amount < 0 for _category, amount in lines):
         raise ValueError("a line amount cannot be negative")
-    deductible_left = max(0, terms.deductible - used.deductible) if terms.insured else 0
-    cap_left = max(0, terms.annual_cap - used.fund) if terms.insured else 0
+    # An uninsured patient has no ratio (so neither deductible nor cap comes into play) and no account.
+    deductible_left = max(0, terms.deductible - used.deductible)
+    cap_left = max(0, terms.annual_cap - used.fund)
     account_left = terms.account_balance if terms.insured else 0
     result = []
     for category, amount in lines:

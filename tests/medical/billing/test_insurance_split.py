@@ -62,19 +62,35 @@ def test_a_full_ratio_and_a_zero_amount():
 
 
 def test_bad_terms_and_negative_lines_are_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^a ratio is between 0 and 10000 basis points$"):
         Terms(insured=True, ratios={"exam": 10_001})
-    with pytest.raises(ValueError):
-        Terms(insured=True, deductible=-1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^a ratio is between 0 and 10000 basis points$"):
+        Terms(insured=True, ratios={"exam": -1})
+    Terms(insured=True, ratios={"exam": 0, "drug": 10_000})  # the bounds themselves are fine
+    for field in ("deductible", "annual_cap", "account_balance"):
+        with pytest.raises(ValueError, match="^coverage amounts cannot be negative$"):
+            Terms(insured=True, **{field: -1})
+    Terms(insured=True, deductible=0, annual_cap=0, account_balance=0)
+    with pytest.raises(ValueError, match="^a line amount cannot be negative$"):
         split(lines=[("exam", -1)], terms=EMPLOYEE)
+
+
+def test_the_cap_is_shared_by_the_lines_of_a_bill_and_a_rich_account_pays_only_the_patient_share():
+    terms = Terms(insured=True, annual_cap=10_000, ratios={"exam": 5_000}, account_balance=1_000_000)
+    result = split(lines=[("exam", 12_000), ("exam", 12_000)], terms=terms)
+    # The first line takes ¥60 of the ¥100 cap, the second the last ¥40; the account pays the rest of each line
+    assert _shares(result) == [(0, 0, 6_000, 6_000, 0), (0, 0, 4_000, 8_000, 0)]
+    assert [(line.category, line.ratio, line.eligible) for line in result.lines] == [
+        ("exam", 5_000, 12_000), ("exam", 5_000, 12_000)]
 
 
 def test_the_insurer_refuses_a_pre_settlement_that_no_longer_holds():
     insurer = SimulatedInsurer()
     assert insurer.settle(fund=100, account=50, account_balance=50, cap_left=100, settlement_id=7) == \
         "SIMINS-0000000007"
-    with pytest.raises(InsurerRefused, match="account_balance_changed"):
+    with pytest.raises(InsurerRefused) as refused:
         insurer.settle(fund=100, account=51, account_balance=50, cap_left=100, settlement_id=7)
-    with pytest.raises(InsurerRefused, match="annual_cap_reached"):
+    assert refused.value.reason == "account_balance_changed"
+    with pytest.raises(InsurerRefused) as refused:
         insurer.settle(fund=101, account=0, account_balance=50, cap_left=100, settlement_id=7)
+    assert refused.value.reason == "annual_cap_reached"
