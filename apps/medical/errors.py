@@ -16,6 +16,7 @@ class MedicalErrorCode(ErrorCodeEnum):
     HOSPITAL_NOT_FOUND = "hospital_not_found", 404
     DOCTOR_NOT_FOUND = "doctor_not_found", 404
     SESSION_FULL = "session_full", 409
+    TOO_MANY_HOLDS = "too_many_holds", 409
     ALREADY_BOOKED = "already_booked", 409
     ALREADY_CHECKED_IN = "already_checked_in", 409
     APPOINTMENT_RELEASED = "appointment_released", 409

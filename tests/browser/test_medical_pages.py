@@ -27,12 +27,12 @@ def demo_city(settings, tmp_path):
 def test_alice_books_a_session_seeing_the_places_left_then_cancels(page, demo_city):
     # Given alice signed in, on the booking page
     log_in(page, "alice", PASSWORD)
-    page.click("[data-testid=nav-medical-book]")
+    page.goto("/medical/")
     page.wait_for_selector("[data-testid=book-title]")
-    # When she books the first session of a coming day
-    first = page.locator("[data-testid=session]").nth(1)
+    # When she books the first session of tomorrow
+    first = page.locator("[data-testid=book-day]").nth(1).locator("[data-testid=session]").first
     session_id, left = int(first.get_attribute("data-session")), int(first.get_attribute("data-places-left"))
-    assert left > 0 and "30" in first.locator("[data-testid=places-left]").inner_text() or left > 0
+    assert left > 0 and f"剩余 {left} 个号" in first.locator("[data-testid=places-left]").inner_text()
     first.locator("[data-testid=book-button]").click()
     # Then her appointments show it, held for payment, and the session has one place less
     page.wait_for_selector("[data-testid=mine-title]")

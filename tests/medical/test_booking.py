@@ -45,6 +45,11 @@ def test_a_full_session_refuses_the_next_patient_and_counts_nothing(make_session
     # Then it is refused as full, and no third appointment or place exists
     assert _code(refused) == "session_full" and refused.value.status_code == 409
     assert not Appointment.objects.filter(patient=patients[2]).exists()
+    # And the same from a freshly read session (refused from the row read, before any transaction)
+    session.refresh_from_db()
+    with pytest.raises(DomainError) as again:
+        services.appointment_book(patient=patients[3], session=session)
+    assert _code(again) == "session_full"
     assert _counter_agrees(session) and session.booked == 2
 
 
@@ -191,3 +196,20 @@ def test_booked_patients_who_never_come_become_noshows_and_three_suspend_booking
     assert _code(refused) == "booking_suspended" and refused.value.status_code == 403
     # And another patient is not affected
     assert services.appointment_book(patient=patients[1], session=ClinicSession.objects.last()).place_no == 1
+
+
+def test_one_patient_holds_at_most_three_unpaid_places_at_once(make_session, patients):
+    # Given a patient holding three unpaid bookings in three sessions
+    patient = patients[0]
+    sessions = [make_session(doctor_name=f"医生{i}") for i in range(5)]
+    for session in sessions[:3]:
+        services.appointment_book(patient=patient, session=session)
+    # When they try a fourth
+    with pytest.raises(DomainError) as refused:
+        services.appointment_book(patient=patient, session=sessions[3])
+    # Then it is refused and no place was taken; paying for one lets them book again
+    assert _code(refused) == "too_many_holds" and _counter_agrees(sessions[3]) and sessions[3].booked == 0
+    services.appointment_mark_paid(appointment=Appointment.objects.filter(patient=patient).first(), at=timezone.now())
+    assert services.appointment_book(patient=patient, session=sessions[4]).status == AppointmentStatus.PENDING
+    # And another patient is not limited by them
+    assert services.appointment_book(patient=patients[1], session=sessions[3]).place_no == 1

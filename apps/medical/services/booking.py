@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,6 +29,9 @@ DEFAULT_HOLD = dt.timedelta(minutes=15)
 NOSHOW_LIMIT = 3
 NOSHOW_WINDOW = dt.timedelta(days=90)
 RELEASE_BATCH = 500
+# Unpaid holds one patient may have at once: a script holding every place of a popular doctor for 15 minutes at a
+# time (scalping) gets three, then must pay or wait.
+MAX_UNPAID_HOLDS = 3
 
 
 def _hold() -> dt.timedelta:
@@ -49,6 +53,10 @@ def appointment_book(
         earlier = Appointment.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
+    if session.booked >= session.capacity:
+        # Under a rush most attempts meet a full session: refuse them from the row already read, with no
+        # transaction. Only a refusal is decided here; a place is only ever given by the conditional UPDATE.
+        raise DomainError(MedicalErrorCode.SESSION_FULL, _("No places are left in this session."))
     try:
         return _claim(patient=patient, session=session, idempotency_key=idempotency_key, now=now)
     except IntegrityError:
@@ -72,6 +80,13 @@ def _claim(*, patient: Any, session: ClinicSession, idempotency_key: str, now: d
         raise DomainError(MedicalErrorCode.BOOKING_SUSPENDED, _(
             "Online booking is suspended: you missed %(count)d appointments in the last 90 days."
         ) % {"count": noshows})
+    if session.fee_fen:
+        # The patient's row lock makes this count exact even when one patient fires many bookings at once.
+        get_user_model().objects.select_for_update().filter(pk=patient.pk).first()
+        holds = Appointment.objects.filter(patient=patient, status=AppointmentStatus.PENDING).count()
+        if holds >= MAX_UNPAID_HOLDS:
+            raise DomainError(MedicalErrorCode.TOO_MANY_HOLDS, _(
+                "You already hold %(count)d unpaid bookings: pay for one or let it lapse first.") % {"count": holds})
     claimed = ClinicSession.objects.filter(pk=session.pk, booked__lt=F("capacity")).update(
         booked=F("booked") + 1, places_issued=F("places_issued") + 1
     )
