@@ -2,6 +2,8 @@
 provider's cashier page); the cashier requests refunds and approves other cashiers' requests. The same services
 as the API; a cashier sees only the hospitals they work for."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -169,7 +171,7 @@ def cashier_reconciliation(request, slug: str):
     if hospital is None:
         raise Http404(_("No such hospital."))
     try:
-        day = timezone.datetime.strptime(request.GET.get("day", ""), "%Y-%m-%d").date()
+        day = dt.date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         day = timezone.localdate()
     response = HttpResponse(selectors.reconciliation_csv_get(day=day, hospitals=[hospital]),
