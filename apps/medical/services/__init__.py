@@ -12,6 +12,7 @@ from .booking import (
 )
 from .checkin import appointment_check_in, appointment_fulfil
 from .payments import (  # noqa: E402
+    bills_pay_by_code,
     notification_receive,
     payment_query,
     payment_query_stale,
@@ -36,6 +37,7 @@ __all__ = [
     "doctor_create",
     # the money side
     "bill_pay_start",
+    "bills_pay_by_code",
     "coverage_set",
     "notification_receive",
     "order_place",

@@ -32,7 +32,7 @@ from ..models import (
     PaymentNotification,
     Refund,
 )
-from .billing import payment_abandon, reversal_refund_no, settle_after_payment
+from .billing import bill_pay_start, payment_abandon, reversal_refund_no, settle_after_payment
 from .staff import hospital_staff_require
 
 # A payment with no notification is queried after this long; unpaid after PAYMENT_TIMEOUT it is closed.
@@ -273,3 +273,24 @@ def _refund_complete(*, refund: Refund) -> None:
                          .values_list("charge_item_id", flat=True))
     if None in refunded_items or refunded_items >= set(bill.items.values_list("pk", flat=True)):
         Bill.objects.filter(pk=bill.pk).update(status=Bill.Status.REFUNDED)
+
+
+# -- paying by code at the cashier ----------------------------------------------------------------------------------
+
+
+def bills_pay_by_code(*, hospital: Any, citizen: Any, now: dt.datetime | None = None) -> list[Bill]:
+    """The cashier scanned the patient's medical code for ``medical.payment`` (the gate allowed it): every bill of
+    this patient awaiting payment at THIS hospital is pre-settled and its cash taken through the provider, the way
+    a payment code (付款码) works — the provider answers at once, and its answer is applied as a query's would be
+    (its notification, arriving later, is then "already done"). Returns the bills, paid or not."""
+    bills = list(Bill.objects.filter(hospital=hospital, citizen=citizen, status=Bill.Status.ISSUED)
+                 .order_by("created_at")[:20])
+    for bill in bills:
+        payment = bill_pay_start(bill=bill, citizen=citizen, idempotency_key=f"code-{secrets.token_hex(8)}")
+        if payment is not None and payment.status == Payment.Status.PENDING:
+            gateway = _provider(payment.provider)
+            if isinstance(gateway, providers.SimulatedProvider):
+                gateway.confirm(out_trade_no=payment.out_trade_no)
+            payment_query(payment=payment, now=now)
+        bill.refresh_from_db()
+    return bills
