@@ -122,6 +122,7 @@ def drive(requests: list[tuple[str, str, str | None]]) -> dict:
     """Send (method, path, body) with the bearer token each carries, from CLIENTS threads started together, each on
     its own keep-alive connection. Returns wall time, per-request latencies and the statuses/codes seen."""
     latencies: list[float] = []
+    finished: list[tuple[float, int]] = []  # (when, status) of each answer, for the time to fill the session
     outcomes: Counter = Counter()
     lock = threading.Lock()
     start = threading.Barrier(CLIENTS + 1)
@@ -150,6 +151,7 @@ def drive(requests: list[tuple[str, str, str | None]]) -> dict:
                     code = payload[:80].decode(errors="replace")
             with lock:
                 latencies.append(elapsed)
+                finished.append((time.perf_counter(), status))
                 outcomes[(status, code)] += 1
         conn.close()
 
@@ -160,7 +162,8 @@ def drive(requests: list[tuple[str, str, str | None]]) -> dict:
     began = time.perf_counter()
     for t in threads:
         t.join()
-    return {"wall": time.perf_counter() - began, "latencies": sorted(latencies), "outcomes": outcomes}
+    return {"wall": time.perf_counter() - began, "latencies": sorted(latencies), "outcomes": outcomes,
+            "finished": sorted((at - began, status) for at, status in finished)}
 
 
 def quantile(sorted_values: list[float], q: float) -> float:
@@ -256,6 +259,10 @@ def main() -> int:
     report("rush POST /medical/appointments", booked, ok_status=201)
     ratio = (sum(booked["outcomes"].values()) / booked["wall"]) / (sum(base["outcomes"].values()) / base["wall"])
     print(f"  booking attempts per second / baseline requests per second: {ratio:.0%}")
+    filled = [at for at, status in booked["finished"] if status == 201]
+    if filled:
+        print(f"  the {len(filled)} places were filled {filled[-1]:.2f} s into the rush: "
+              f"{len(filled) / filled[-1]:.1f} bookings per second while places were left")
     problems = check_database(session_id)
     created = sum(n for (status, _c), n in booked["outcomes"].items() if status == 201)
     server_errors = sum(n for (status, _c), n in (booked["outcomes"] + base["outcomes"]).items()
