@@ -5,7 +5,7 @@ from rest_framework import serializers
 from ..models import ItemCategory
 
 
-class CoverageOutput(serializers.Serializer):
+class MedicalCoverageOutput(serializers.Serializer):
     year = serializers.IntegerField()
     insured = serializers.BooleanField()
     scheme = serializers.CharField()
@@ -14,7 +14,7 @@ class CoverageOutput(serializers.Serializer):
     account_balance_fen = serializers.IntegerField()
 
 
-class ChargeItemOutput(serializers.Serializer):
+class MedicalChargeItemOutput(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
     code = serializers.CharField()
@@ -30,7 +30,7 @@ class ChargeItemOutput(serializers.Serializer):
     deductible_fen = serializers.IntegerField()
 
 
-class RefundOutput(serializers.Serializer):
+class MedicalRefundOutput(serializers.Serializer):
     id = serializers.IntegerField()
     bill = serializers.CharField(source="bill.number")
     charge_item = serializers.IntegerField(source="charge_item_id", allow_null=True)
@@ -46,7 +46,7 @@ class RefundOutput(serializers.Serializer):
     completed_at = serializers.DateTimeField(allow_null=True)
 
 
-class BillOutput(serializers.Serializer):
+class MedicalBillOutput(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     hospital = serializers.SlugField(source="hospital.slug")
@@ -60,19 +60,19 @@ class BillOutput(serializers.Serializer):
     self_paid_fen = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
-    items = ChargeItemOutput(many=True, source="items.all")
-    refunds = RefundOutput(many=True, source="refunds.all")
+    items = MedicalChargeItemOutput(many=True, source="items.all")
+    refunds = MedicalRefundOutput(many=True, source="refunds.all")
 
 
-class PaymentOutput(serializers.Serializer):
-    bill = BillOutput()
+class MedicalPaymentOutput(serializers.Serializer):
+    bill = MedicalBillOutput()
     out_trade_no = serializers.CharField(allow_null=True)
     amount_fen = serializers.IntegerField()
     status = serializers.CharField()
     provider = serializers.CharField(allow_null=True)
 
 
-class OrderLineInput(serializers.Serializer):
+class MedicalOrderLineInput(serializers.Serializer):
     code = serializers.CharField(max_length=32)
     description = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=[c for c in ItemCategory.values if c != ItemCategory.REGISTRATION])
@@ -80,21 +80,21 @@ class OrderLineInput(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=999, default=1)
 
 
-class OrderInput(serializers.Serializer):
+class MedicalOrderInput(serializers.Serializer):
     appointment = serializers.IntegerField(min_value=1)
     note = serializers.CharField(max_length=200, required=False, default="")
-    lines = serializers.ListField(child=OrderLineInput(), allow_empty=False, max_length=50)
+    lines = serializers.ListField(child=MedicalOrderLineInput(), allow_empty=False, max_length=50)
 
 
-class RefundInput(serializers.Serializer):
+class MedicalRefundInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
     charge_item = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
 
-class NotificationOutput(serializers.Serializer):
+class MedicalNotificationOutput(serializers.Serializer):
     code = serializers.CharField(help_text="`SUCCESS`: stop repeating this notification.")
     outcome = serializers.CharField(help_text="applied, already_done, stale, amount_mismatch or unknown_trade.")
 
 
-class ReconciliationInput(serializers.Serializer):
+class MedicalReconciliationInput(serializers.Serializer):
     day = serializers.DateField()

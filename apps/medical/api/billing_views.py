@@ -58,30 +58,31 @@ def _fhir(resource: dict) -> Response:
 class MyBillListApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(responses={200: s.BillOutput(many=True)}, tags=TAGS, summary="My bills, with the insurance split")
+    @extend_schema(responses={200: s.MedicalBillOutput(many=True)}, tags=TAGS,
+                   summary="My bills, with the insurance split")
     def get(self, request):
-        return Response(s.BillOutput(selectors.bill_list(citizen=request.user)[:200], many=True).data)
+        return Response(s.MedicalBillOutput(selectors.bill_list(citizen=request.user)[:200], many=True).data)
 
 
 class MyBillApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(responses={200: s.BillOutput, 404: OpenApiResponse(description="`unknown_bill`.")}, tags=TAGS,
+    @extend_schema(responses={200: s.MedicalBillOutput, 404: OpenApiResponse(description="`unknown_bill`.")}, tags=TAGS,
                    summary="One of my bills")
     def get(self, request, bill_id: int):
-        return Response(s.BillOutput(_my_bill(request, bill_id)).data)
+        return Response(s.MedicalBillOutput(_my_bill(request, bill_id)).data)
 
 
 class MyCoverageApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(responses={200: s.CoverageOutput, 404: OpenApiResponse(description="`unknown_bill`: none.")},
+    @extend_schema(responses={200: s.MedicalCoverageOutput, 404: OpenApiResponse(description="`unknown_bill`: none.")},
                    tags=TAGS, summary="My insurance coverage this year")
     def get(self, request):
         coverage = selectors.coverage_get(citizen=request.user)
         if coverage is None:
             raise DomainError(BillingErrorCode.UNKNOWN_BILL, _("No coverage is recorded for you this year."))
-        return Response(s.CoverageOutput(coverage).data)
+        return Response(s.MedicalCoverageOutput(coverage).data)
 
 
 class MyBillPayApi(APIView):
@@ -92,7 +93,7 @@ class MyBillPayApi(APIView):
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
                                      description="The same key again returns the same payment.")],
         responses={
-            201: s.PaymentOutput,
+            201: s.MedicalPaymentOutput,
             400: OpenApiResponse(description="`validation_error`: no Idempotency-Key."),
             404: OpenApiResponse(description="`unknown_bill`."),
             409: OpenApiResponse(description="`bill_not_payable`: already paid, refunded or cancelled."),
@@ -111,13 +112,14 @@ class MyBillPayApi(APIView):
         data = {"bill": bill, "out_trade_no": payment.out_trade_no if payment else None,
                 "amount_fen": payment.amount_fen if payment else 0,
                 "status": payment.status if payment else "settled", "provider": payment.provider if payment else None}
-        return Response(s.PaymentOutput(data).data, status=status.HTTP_201_CREATED)
+        return Response(s.MedicalPaymentOutput(data).data, status=status.HTTP_201_CREATED)
 
 
 class MyAppointmentFeeApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(request=None, responses={201: s.BillOutput, 404: OpenApiResponse(description="`unknown_bill`."),
+    @extend_schema(request=None, responses={201: s.MedicalBillOutput,
+                                            404: OpenApiResponse(description="`unknown_bill`."),
                                             409: OpenApiResponse(description="`bill_not_payable`.")},
                    tags=TAGS, summary="The bill of a held booking's registration fee (created once)")
     def post(self, request, appointment_id: int):
@@ -125,7 +127,7 @@ class MyAppointmentFeeApi(APIView):
         if appointment is None:
             raise DomainError(MedicalErrorCode.APPOINTMENT_NOT_FOUND, _("No such appointment."))
         bill = services.registration_bill_get_or_create(appointment=appointment, citizen=request.user)
-        return Response(s.BillOutput(bill).data, status=status.HTTP_201_CREATED)
+        return Response(s.MedicalBillOutput(bill).data, status=status.HTTP_201_CREATED)
 
 
 class MySimulatedPaymentConfirmApi(APIView):
@@ -189,7 +191,7 @@ class ProviderNotifyApi(APIView):
     @extend_schema(
         request={"application/json": OpenApiTypes.OBJECT},
         parameters=[OpenApiParameter("X-Provider-Signature", str, OpenApiParameter.HEADER, required=True)],
-        responses={200: s.NotificationOutput,
+        responses={200: s.MedicalNotificationOutput,
                    400: OpenApiResponse(description="`bad_signature` or `malformed_notification`."),
                    404: OpenApiResponse(description="`unknown_provider`.")},
         tags=TAGS, summary="A payment provider's notification (signed; repeats are answered `already_done`)",
@@ -207,42 +209,42 @@ class ProviderNotifyApi(APIView):
 class HospitalOrderApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(request=s.OrderInput, responses={201: s.BillOutput, **STAFF_ERRORS,
+    @extend_schema(request=s.MedicalOrderInput, responses={201: s.MedicalBillOutput, **STAFF_ERRORS,
                                                     400: OpenApiResponse(description="`invalid_order`.")},
                    tags=TAGS, summary="A doctor's order (exams, medicines) for a checked-in patient: a new bill")
     def post(self, request, slug: str):
         hospital = staff_hospital(user=request.user, slug=slug)
-        data = s.OrderInput(data=request.data)
+        data = s.MedicalOrderInput(data=request.data)
         data.is_valid(raise_exception=True)
         appointment = selectors.appointment_get(pk=data.validated_data["appointment"], hospital=hospital)
         if appointment is None:
             raise DomainError(MedicalErrorCode.APPOINTMENT_NOT_FOUND, _("No such appointment."))
         bill = services.order_place(placed_by=request.user, appointment=appointment,
                                     lines=data.validated_data["lines"], note=data.validated_data["note"])
-        return Response(s.BillOutput(bill).data, status=status.HTTP_201_CREATED)
+        return Response(s.MedicalBillOutput(bill).data, status=status.HTTP_201_CREATED)
 
 
 class HospitalBillListApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(responses={200: s.BillOutput(many=True), **STAFF_ERRORS}, tags=TAGS,
+    @extend_schema(responses={200: s.MedicalBillOutput(many=True), **STAFF_ERRORS}, tags=TAGS,
                    summary="The hospital's bills (newest first)")
     def get(self, request, slug: str):
         hospital = staff_hospital(user=request.user, slug=slug)
         bills = selectors.bill_list(staff=request.user).filter(hospital=hospital)[:200]
-        return Response(s.BillOutput(bills, many=True).data)
+        return Response(s.MedicalBillOutput(bills, many=True).data)
 
 
 class HospitalRefundRequestApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(request=s.RefundInput, responses={201: s.RefundOutput, **STAFF_ERRORS,
+    @extend_schema(request=s.MedicalRefundInput, responses={201: s.MedicalRefundOutput, **STAFF_ERRORS,
                                                      409: OpenApiResponse(description="`bill_not_refundable`, "
                                                                                       "`refund_exists`.")},
                    tags=TAGS, summary="Request a refund of a whole bill or one line (another person approves)")
     def post(self, request, slug: str, bill_id: int):
         bill = _hospital_bill(request, slug, bill_id)
-        data = s.RefundInput(data=request.data)
+        data = s.MedicalRefundInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = None
         if data.validated_data["charge_item"] is not None:
@@ -251,18 +253,18 @@ class HospitalRefundRequestApi(APIView):
                 raise DomainError(BillingErrorCode.UNKNOWN_CHARGE_ITEM, _("No such line on this bill."))
         refund = services.refund_request(bill=bill, requested_by=request.user, reason=data.validated_data["reason"],
                                          charge_item=item)
-        return Response(s.RefundOutput(refund).data, status=status.HTTP_201_CREATED)
+        return Response(s.MedicalRefundOutput(refund).data, status=status.HTTP_201_CREATED)
 
 
 class HospitalRefundListApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(responses={200: s.RefundOutput(many=True), **STAFF_ERRORS}, tags=TAGS,
+    @extend_schema(responses={200: s.MedicalRefundOutput(many=True), **STAFF_ERRORS}, tags=TAGS,
                    summary="The hospital's refunds")
     def get(self, request, slug: str):
         hospital = staff_hospital(user=request.user, slug=slug)
         refunds = selectors.refund_list(staff=request.user).filter(bill__hospital=hospital)[:200]
-        return Response(s.RefundOutput(refunds, many=True).data)
+        return Response(s.MedicalRefundOutput(refunds, many=True).data)
 
 
 def _hospital_refund(request, slug: str, refund_id: int):
@@ -276,7 +278,7 @@ def _hospital_refund(request, slug: str, refund_id: int):
 class HospitalRefundApproveApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(request=None, responses={200: s.RefundOutput, **STAFF_ERRORS,
+    @extend_schema(request=None, responses={200: s.MedicalRefundOutput, **STAFF_ERRORS,
                                             403: OpenApiResponse(description="`refund_same_person` or "
                                                                              "`not_hospital_staff`."),
                                             409: OpenApiResponse(description="`refund_decided`.")},
@@ -284,28 +286,28 @@ class HospitalRefundApproveApi(APIView):
     def post(self, request, slug: str, refund_id: int):
         refund = services.refund_approve(refund=_hospital_refund(request, slug, refund_id), approved_by=request.user)
         refund.refresh_from_db()
-        return Response(s.RefundOutput(refund).data)
+        return Response(s.MedicalRefundOutput(refund).data)
 
 
 class HospitalRefundRejectApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(request=None, responses={200: s.RefundOutput, **STAFF_ERRORS}, tags=TAGS,
+    @extend_schema(request=None, responses={200: s.MedicalRefundOutput, **STAFF_ERRORS}, tags=TAGS,
                    summary="Reject a refund someone else requested")
     def post(self, request, slug: str, refund_id: int):
         refund = services.refund_reject(refund=_hospital_refund(request, slug, refund_id), rejected_by=request.user)
-        return Response(s.RefundOutput(refund).data)
+        return Response(s.MedicalRefundOutput(refund).data)
 
 
 class HospitalReconciliationApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(parameters=[s.ReconciliationInput], responses={(200, "text/csv"): OpenApiTypes.STR,
+    @extend_schema(parameters=[s.MedicalReconciliationInput], responses={(200, "text/csv"): OpenApiTypes.STR,
                                                                   **STAFF_ERRORS},
                    tags=TAGS, summary="The day's reconciliation (ledger vs provider vs insurance) as CSV")
     def get(self, request, slug: str):
         hospital = staff_hospital(user=request.user, slug=slug)
-        data = s.ReconciliationInput(data=request.query_params)
+        data = s.MedicalReconciliationInput(data=request.query_params)
         data.is_valid(raise_exception=True)
         day = data.validated_data["day"]
         body = selectors.reconciliation_csv_get(day=day, hospitals=[hospital])
