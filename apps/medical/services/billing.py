@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -68,10 +69,13 @@ def coverage_set(*, citizen: Any, year: int, insured: bool, deductible_fen: int 
     coverage.full_clean(exclude=["citizen"])
     coverage.save()
     wanted = dict(ratios or {})
+    for category, ratio in wanted.items():
+        if category not in ItemCategory.values or type(ratio) is not int or not 0 <= ratio <= insurance.FULL_RATIO:
+            raise ValidationError({"ratios": ValidationError(
+                _("A ratio is a whole number of basis points (0 to 10000) for a known item category."),
+                code="invalid_ratio")})
     coverage.ratios.exclude(category__in=list(wanted)).delete()
     for category, ratio in wanted.items():
-        row = CoverageRatio(coverage=coverage, category=category, ratio_bp=ratio)
-        row.full_clean(exclude=["coverage"], validate_unique=False, validate_constraints=False)
         CoverageRatio.objects.update_or_create(coverage=coverage, category=category, defaults={"ratio_bp": ratio})
     return coverage
 

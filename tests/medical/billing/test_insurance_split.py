@@ -94,3 +94,20 @@ def test_the_insurer_refuses_a_pre_settlement_that_no_longer_holds():
     with pytest.raises(InsurerRefused) as refused:
         insurer.settle(fund=101, account=0, account_balance=50, cap_left=100, settlement_id=7)
     assert refused.value.reason == "annual_cap_reached"
+
+
+@pytest.mark.django_db
+def test_coverage_refuses_unknown_categories_and_ratios_past_full(make_citizen):
+    from django.core.exceptions import ValidationError
+
+    from apps.medical import services
+    from apps.medical.models import Coverage
+
+    patient = make_citizen()
+    for ratios in ({"exam": 10_001}, {"spa": 5_000}, {"exam": 0.7}):
+        with pytest.raises(ValidationError):
+            services.coverage_set(citizen=patient, year=2026, insured=True, ratios=ratios)
+    assert not Coverage.objects.filter(citizen=patient).exists()
+    coverage = services.coverage_set(citizen=patient, year=2026, insured=True, ratios={"exam": 7_000})
+    services.coverage_set(citizen=patient, year=2026, insured=True, ratios={"drug": 8_000})
+    assert dict(coverage.ratios.values_list("category", "ratio_bp")) == {"drug": 8_000}
