@@ -39,7 +39,7 @@ def appointment_resource(appointment: Appointment) -> dict[str, Any]:
                 "status": "accepted",
             },
             {
-                "actor": {"reference": f"Location/{session.hospital.slug}", "display": session.hospital.name},
+                "actor": {"reference": f"Location/{session.hospital_id}", "display": session.hospital.name},
                 "required": "information-only",
                 "status": "accepted",
             },

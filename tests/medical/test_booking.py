@@ -213,3 +213,21 @@ def test_one_patient_holds_at_most_three_unpaid_places_at_once(make_session, pat
     assert services.appointment_book(patient=patient, session=sessions[4]).status == AppointmentStatus.PENDING
     # And another patient is not limited by them
     assert services.appointment_book(patient=patients[1], session=sessions[3]).place_no == 1
+
+
+def test_the_noshow_task_leaves_checked_in_unpaid_and_future_bookings_alone(make_session, patients):
+    # Given, in a session that is over: a paid booking, an unpaid one; and a paid booking in a future session
+    past = make_session(date=timezone.localdate() + dt.timedelta(days=1))
+    future = make_session(date=timezone.localdate() + dt.timedelta(days=3))
+    paid = services.appointment_mark_paid(appointment=services.appointment_book(patient=patients[0], session=past),
+                                          at=timezone.now())
+    unpaid = services.appointment_book(patient=patients[1], session=past)
+    ahead = services.appointment_mark_paid(
+        appointment=services.appointment_book(patient=patients[2], session=future), at=timezone.now())
+    # When the task runs the day after the first session
+    marked = services.appointment_mark_noshows(now=past.end + dt.timedelta(hours=1))
+    # Then only the paid booking of the session that is over is a no-show
+    assert marked == 1
+    statuses = dict(Appointment.objects.values_list("pk", "status"))
+    assert statuses == {paid.pk: "noshow", unpaid.pk: "pending", ahead.pk: "booked"}
+    assert _counter_agrees(past) and past.booked == 1 and _counter_agrees(future)

@@ -14,6 +14,7 @@ from apps.consent import services as consent_services
 from apps.identity import services as identity_services
 from apps.medical import services
 from apps.medical.models import Appointment, AppointmentStatus
+from citycode.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 PURPOSE = "medical.registration"
@@ -172,3 +173,51 @@ def test_check_in_needs_the_booking_today_not_another_day(make_session, patients
     response = _scan(_reader(hospital_a), _token(patients[0]))
     # Then they are not checked in
     assert response.status_code == 400 and response.json()["error"]["code"] == "no_appointment_today"
+
+
+def test_check_in_takes_the_earliest_open_session_and_skips_one_already_over(make_session, patients, hospital_a):
+    # Given a patient with paid bookings today in a session already over, a later one and an earlier-open one
+    now = timezone.localtime()
+    if now.hour < 2 or now.hour >= 20:
+        pytest.skip("needs room before and after now within today")
+    over = make_session(date=now.date(), starts_at=dt.time(0, 0), ends_at=(now - dt.timedelta(minutes=30)).time(),
+                        doctor_name="早医生")
+    first = make_session(date=now.date(), starts_at=(now - dt.timedelta(minutes=20)).time(),
+                         ends_at=(now + dt.timedelta(hours=1)).time(), doctor_name="甲医生")
+    later = make_session(date=now.date(), starts_at=(now - dt.timedelta(minutes=10)).time(),
+                         ends_at=(now + dt.timedelta(hours=2)).time(), doctor_name="乙医生")
+    gone, a, b = (_booked(s, patients[0]) for s in (over, first, later))
+    # When they are checked in twice (two visits today)
+    one = services.appointment_check_in(hospital=hospital_a, patient=patients[0])
+    two = services.appointment_check_in(hospital=hospital_a, patient=patients[0])
+    # Then the earliest open session comes first, then the next; the one that is over is left alone
+    assert (one.pk, two.pk) == (a.pk, b.pk) and one.queue_no == two.queue_no == 1
+    gone.refresh_from_db()
+    assert gone.status == AppointmentStatus.BOOKED and gone.queue_no is None
+    # And a third check-in is refused as already checked in
+    with pytest.raises(DomainError) as refused:
+        services.appointment_check_in(hospital=hospital_a, patient=patients[0])
+    assert refused.value.code == "already_checked_in"
+
+
+def test_a_checked_in_patient_cannot_be_released_and_seen_is_idempotent(today_session, patients, hospital_a,
+                                                                        staff_a, staff_b):
+    _booked(today_session, patients[0])
+    arrived = services.appointment_check_in(hospital=hospital_a, patient=patients[0])
+    with pytest.raises(DomainError) as refused:
+        services.appointment_release(appointment=arrived, reason="payment_failed")
+    assert refused.value.code == "not_cancellable"
+    # Staff of another hospital cannot mark A's patient as seen
+    with pytest.raises(DomainError) as other:
+        services.appointment_fulfil(by=staff_b, appointment=arrived)
+    assert other.value.code == "not_hospital_staff"
+    seen = services.appointment_fulfil(by=staff_a, appointment=arrived)
+    again = services.appointment_fulfil(by=staff_a, appointment=arrived)
+    assert seen.status == again.status == AppointmentStatus.FULFILLED
+
+
+def test_fulfil_needs_a_checked_in_patient(today_session, patients, staff_a):
+    waiting = _booked(today_session, patients[0])
+    with pytest.raises(DomainError) as refused:
+        services.appointment_fulfil(by=staff_a, appointment=waiting)
+    assert refused.value.code == "not_checked_in"
