@@ -32,7 +32,7 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/citycode_bench_pay")
 
 BILLS = int(os.environ.get("BENCH_BILLS", "200"))
-THREADS = 4
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 TARGET_PER_SECOND = 50.0
 
 

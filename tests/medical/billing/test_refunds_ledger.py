@@ -179,3 +179,17 @@ def test_a_ledger_transaction_key_posts_once(hospital_a):
     second = ledger_post(hospital=hospital_a, key="k", kind="charge", legs=[Leg("a", 7), Leg("b", -7)])
     assert first.pk == second.pk and LedgerEntry.objects.count() == 2
     assert isinstance(first.pk, uuid.UUID)
+
+
+def test_reconciliation_lists_a_notification_refused_for_its_amount(order_bill, hospital_a):
+    # Given the provider notified a different amount than we asked (refused, kept in the inbox)
+    payment = services.bill_pay_start(bill=order_bill, citizen=order_bill.citizen, idempotency_key="p")
+    wrong = simulated().sign({"id": "EVT-WRONG", "event": "TRANSACTION.SUCCESS", "reference": payment.out_trade_no,
+                              "amount": payment.amount_fen + 100, "transaction_id": "T", "created_at": "now"})
+    assert services.notification_receive(provider="simulated", body=wrong[0], signature=wrong[1]).outcome == \
+        "amount_mismatch"
+    # Then the day's report lists it, with the amount the provider claimed
+    [refused] = [m for m in selectors.reconciliation_mismatch_list(day=timezone.localdate(), hospitals=[hospital_a])
+                 if m.kind == "refused_notification"]
+    assert (refused.reference, refused.source_fen, refused.ledger_fen) == (
+        f"trade:{payment.out_trade_no}", payment.amount_fen + 100, 0)
