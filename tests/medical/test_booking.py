@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.medical import selectors, services, tasks
 from apps.medical.models import Appointment, AppointmentStatus, ClinicSession
@@ -231,3 +231,65 @@ def test_the_noshow_task_leaves_checked_in_unpaid_and_future_bookings_alone(make
     statuses = dict(Appointment.objects.values_list("pk", "status"))
     assert statuses == {paid.pk: "noshow", unpaid.pk: "pending", ahead.pk: "booked"}
     assert _counter_agrees(past) and past.booked == 1 and _counter_agrees(future)
+
+
+def test_the_hold_lasts_the_configured_time(session, patients, settings):
+    # Given a city that holds unpaid places for 60 seconds
+    settings.MEDICAL_HOLD_SECONDS = 60
+    before = timezone.now()
+    # When a patient books
+    held = services.appointment_book(patient=patients[0], session=session, now=before)
+    # Then the place is held exactly that long
+    assert held.held_until == before + dt.timedelta(seconds=60)
+
+
+def test_a_retry_after_the_session_filled_still_returns_the_first_booking(make_session, patients):
+    # Given a patient who booked the last place with a key
+    session = make_session(capacity=1)
+    first = services.appointment_book(patient=patients[0], session=session, idempotency_key="k-9")
+    session.refresh_from_db()
+    # When their client retries the same request (the session is full now)
+    again = services.appointment_book(patient=patients[0], session=session, idempotency_key="k-9")
+    # Then they get their booking back, not "full"
+    assert again.pk == first.pk
+    # But another patient's same key is theirs alone: they are told it is full
+    with pytest.raises(DomainError) as refused:
+        services.appointment_book(patient=patients[1], session=session, idempotency_key="k-9")
+    assert _code(refused) == "session_full"
+
+
+def test_releasing_a_place_frees_it_in_its_own_session_only(make_session, patients):
+    # Given two sessions with one booking each
+    one, two = make_session(), make_session(doctor_name="另一位医生")
+    a = services.appointment_book(patient=patients[0], session=one)
+    services.appointment_book(patient=patients[1], session=two)
+    # When the first is released
+    services.appointment_release(appointment=a, reason="payment_failed")
+    # Then only its own session has the place back
+    one.refresh_from_db(), two.refresh_from_db()
+    assert (one.booked, two.booked) == (0, 1)
+    assert _counter_agrees(one) and _counter_agrees(two)
+
+
+@pytest.mark.parametrize("call,message", [
+    ("full", "No places are left in this session."),
+    ("twice", "You already have a booking in this session."),
+    ("late_cancel", "Only a booking not yet checked in can be cancelled, and only before the session starts."),
+    ("closed", "This session is no longer open for booking."),
+])
+def test_refusals_say_why_in_words(make_session, patients, call, message):
+    session = make_session(capacity=1)
+    with translation.override("en"), pytest.raises(DomainError) as refused:
+        if call == "full":
+            services.appointment_book(patient=patients[0], session=session)
+            session.refresh_from_db()
+            services.appointment_book(patient=patients[1], session=session)
+        elif call == "twice":
+            services.appointment_book(patient=patients[0], session=make_session(capacity=5, doctor_name="乙"))
+            services.appointment_book(patient=patients[0], session=ClinicSession.objects.last())
+        elif call == "late_cancel":
+            booked = services.appointment_book(patient=patients[0], session=session)
+            services.appointment_cancel(appointment=booked, patient=patients[0], now=session.start)
+        else:
+            services.appointment_book(patient=patients[0], session=session, now=session.end)
+    assert refused.value.message == message

@@ -3,13 +3,13 @@ from rest_framework import serializers
 from ..models import RegistrationLevel
 
 
-class HospitalOutput(serializers.Serializer):
+class MedicalHospitalOutput(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
     name_en = serializers.CharField()
 
 
-class SessionOutput(serializers.Serializer):
+class MedicalSessionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     hospital = serializers.SlugField(source="hospital.slug")
     department = serializers.CharField(source="department.name_zh")
@@ -25,13 +25,13 @@ class SessionOutput(serializers.Serializer):
     places_left = serializers.IntegerField()
 
 
-class SessionListInput(serializers.Serializer):
+class MedicalSessionListInput(serializers.Serializer):
     hospital = serializers.SlugField(required=False)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
 
 
-class SessionCreateInput(serializers.Serializer):
+class MedicalSessionCreateInput(serializers.Serializer):
     doctor = serializers.IntegerField(min_value=1)
     date = serializers.DateField()
     starts_at = serializers.TimeField()
@@ -41,7 +41,7 @@ class SessionCreateInput(serializers.Serializer):
     registration_level = serializers.ChoiceField(choices=RegistrationLevel.choices, default=RegistrationLevel.GENERAL)
 
 
-class BookInput(serializers.Serializer):
+class MedicalBookInput(serializers.Serializer):
     session = serializers.IntegerField(min_value=1)
     idempotency_key = serializers.CharField(
         max_length=64, required=False, default="",
@@ -49,11 +49,11 @@ class BookInput(serializers.Serializer):
     )
 
 
-class AppointmentOutput(serializers.Serializer):
+class MedicalAppointmentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField(help_text="FHIR Appointment.status: pending (held, unpaid), booked, arrived, "
                                              "fulfilled, cancelled, noshow.")
-    session = SessionOutput()
+    session = MedicalSessionOutput()
     place_no = serializers.IntegerField()
     queue_no = serializers.IntegerField(allow_null=True)
     fee_fen = serializers.IntegerField()
@@ -64,7 +64,7 @@ class AppointmentOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class QueueEntryOutput(serializers.Serializer):
+class MedicalQueueEntryOutput(serializers.Serializer):
     """One line of the queue: numbers and times only (the waiting room can show it)."""
 
     appointment = serializers.IntegerField(source="pk")
@@ -74,18 +74,18 @@ class QueueEntryOutput(serializers.Serializer):
     checked_in_at = serializers.DateTimeField(allow_null=True)
 
 
-class QueueOutput(serializers.Serializer):
-    session = SessionOutput()
+class MedicalQueueOutput(serializers.Serializer):
+    session = MedicalSessionOutput()
     now_serving = serializers.IntegerField(allow_null=True)
-    waiting = QueueEntryOutput(many=True)
+    waiting = MedicalQueueEntryOutput(many=True)
     seen = serializers.IntegerField()
 
 
-class CheckInInput(serializers.Serializer):
+class MedicalCheckInInput(serializers.Serializer):
     token = serializers.CharField(max_length=2000, trim_whitespace=False, help_text="The patient's scanned code.")
 
 
-class CheckInOutput(serializers.Serializer):
+class MedicalCheckInOutput(serializers.Serializer):
     appointment = serializers.IntegerField()
     queue_no = serializers.IntegerField()
     session = serializers.IntegerField()

@@ -39,16 +39,17 @@ def _my_appointment(request, pk: int):
 
 
 class HospitalListApi(APIView):
-    @extend_schema(responses={200: s.HospitalOutput(many=True)}, tags=TAGS, summary="Hospitals that take bookings")
+    @extend_schema(responses={200: s.MedicalHospitalOutput(many=True)}, tags=TAGS,
+                   summary="Hospitals that take bookings")
     def get(self, request):
-        return Response(s.HospitalOutput(selectors.hospital_list(), many=True).data)
+        return Response(s.MedicalHospitalOutput(selectors.hospital_list(), many=True).data)
 
 
 class SessionListApi(APIView):
-    @extend_schema(parameters=[s.SessionListInput], responses={200: s.SessionOutput(many=True)}, tags=TAGS,
-                   summary="Clinic sessions open for booking, with the places left")
+    @extend_schema(parameters=[s.MedicalSessionListInput], responses={200: s.MedicalSessionOutput(many=True)},
+                   tags=TAGS, summary="Clinic sessions open for booking, with the places left")
     def get(self, request):
-        data = s.SessionListInput(data=request.query_params)
+        data = s.MedicalSessionListInput(data=request.query_params)
         data.is_valid(raise_exception=True)
         hospital = None
         if slug := data.validated_data.get("hospital"):
@@ -59,15 +60,15 @@ class SessionListApi(APIView):
             hospital=hospital, date_from=data.validated_data.get("date_from") or timezone.localdate(),
             date_to=data.validated_data.get("date_to"),
         )[:500]
-        return Response(s.SessionOutput(sessions, many=True).data)
+        return Response(s.MedicalSessionOutput(sessions, many=True).data)
 
 
 class AppointmentBookApi(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
-        request=s.BookInput, responses={
-            201: s.AppointmentOutput,
+        request=s.MedicalBookInput, responses={
+            201: s.MedicalAppointmentOutput,
             400: OpenApiResponse(description="`session_closed` (started or hospital closed) or validation_error."),
             403: OpenApiResponse(description="`booking_suspended`: three no-shows in 90 days."),
             404: OpenApiResponse(description="`session_not_found`."),
@@ -76,36 +77,36 @@ class AppointmentBookApi(APIView):
         tags=TAGS, summary="Book a place in a clinic session (held unpaid for a limited time)",
     )
     def post(self, request):
-        data = s.BookInput(data=request.data)
+        data = s.MedicalBookInput(data=request.data)
         data.is_valid(raise_exception=True)
         appointment = services.appointment_book(
             patient=request.user, session=_session(data.validated_data["session"]),
             idempotency_key=data.validated_data["idempotency_key"],
         )
-        return Response(s.AppointmentOutput(appointment).data, status=status.HTTP_201_CREATED)
+        return Response(s.MedicalAppointmentOutput(appointment).data, status=status.HTTP_201_CREATED)
 
 
 class MyAppointmentListApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(responses={200: s.AppointmentOutput(many=True)}, tags=TAGS, summary="My appointments")
+    @extend_schema(responses={200: s.MedicalAppointmentOutput(many=True)}, tags=TAGS, summary="My appointments")
     def get(self, request):
         appointments = selectors.appointment_list(patient=request.user)[:200]
-        return Response(s.AppointmentOutput(appointments, many=True).data)
+        return Response(s.MedicalAppointmentOutput(appointments, many=True).data)
 
 
 class MyAppointmentCancelApi(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(request=None, responses={
-        200: s.AppointmentOutput,
+        200: s.MedicalAppointmentOutput,
         400: OpenApiResponse(description="`not_cancellable`: checked in, or the session has started."),
         404: OpenApiResponse(description="`appointment_not_found` (also for someone else's)."),
     }, tags=TAGS, summary="Cancel my booking before the session starts")
     def post(self, request, appointment_id: int):
         appointment = services.appointment_cancel(appointment=_my_appointment(request, appointment_id),
                                                   patient=request.user)
-        return Response(s.AppointmentOutput(appointment).data)
+        return Response(s.MedicalAppointmentOutput(appointment).data)
 
 
 class MyAppointmentFhirApi(APIView):
@@ -121,48 +122,48 @@ class MyAppointmentFhirApi(APIView):
 class HospitalSessionCreateApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(request=s.SessionCreateInput, responses={201: s.SessionOutput, **STAFF_ERRORS}, tags=TAGS,
-                   summary="Publish a clinic session of one of the hospital's doctors (hospital staff)")
+    @extend_schema(request=s.MedicalSessionCreateInput, responses={201: s.MedicalSessionOutput, **STAFF_ERRORS},
+                   tags=TAGS, summary="Publish a clinic session of one of the hospital's doctors (hospital staff)")
     def post(self, request, slug: str):
         hospital = staff_hospital(user=request.user, slug=slug)
-        data = s.SessionCreateInput(data=request.data)
+        data = s.MedicalSessionCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         doctor = selectors.doctor_list(hospital=hospital).filter(pk=values.pop("doctor")).first()
         if doctor is None:
             raise DomainError(MedicalErrorCode.DOCTOR_NOT_FOUND, _("This hospital has no such doctor."))
         session = services.clinic_session_create(by=request.user, hospital=hospital, doctor=doctor, **values)
-        return Response(s.SessionOutput(session).data, status=status.HTTP_201_CREATED)
+        return Response(s.MedicalSessionOutput(session).data, status=status.HTTP_201_CREATED)
 
 
 class HospitalAppointmentListApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(responses={200: s.QueueEntryOutput(many=True), **STAFF_ERRORS}, tags=TAGS,
+    @extend_schema(responses={200: s.MedicalQueueEntryOutput(many=True), **STAFF_ERRORS}, tags=TAGS,
                    summary="A session's appointments (hospital staff): numbers and statuses, no patient data")
     def get(self, request, slug: str, session_id: int):
         hospital = staff_hospital(user=request.user, slug=slug)
         session = _session(session_id, hospital=hospital)
         appointments = selectors.appointment_list(session=session).order_by("place_no")
-        return Response(s.QueueEntryOutput(appointments, many=True).data)
+        return Response(s.MedicalQueueEntryOutput(appointments, many=True).data)
 
 
 class HospitalQueueApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(responses={200: s.QueueOutput, **STAFF_ERRORS}, tags=TAGS,
+    @extend_schema(responses={200: s.MedicalQueueOutput, **STAFF_ERRORS}, tags=TAGS,
                    summary="A session's queue: who is being seen and who waits, by number (hospital staff)")
     def get(self, request, slug: str, session_id: int):
         hospital = staff_hospital(user=request.user, slug=slug)
-        return Response(s.QueueOutput(queue_view(session=_session(session_id, hospital=hospital))).data)
+        return Response(s.MedicalQueueOutput(queue_view(session=_session(session_id, hospital=hospital))).data)
 
 
 class HospitalCheckInApi(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
-        request=s.CheckInInput, responses={
-            200: s.CheckInOutput, **STAFF_ERRORS,
+        request=s.MedicalCheckInInput, responses={
+            200: s.MedicalCheckInOutput, **STAFF_ERRORS,
             400: OpenApiResponse(description="The code is refused (expired, forged...), or `not_paid`, "
                                              "`no_appointment_today`."),
             409: OpenApiResponse(description="`already_used` (this code was scanned before: single-use) or "
@@ -174,17 +175,17 @@ class HospitalCheckInApi(APIView):
     )
     def post(self, request, slug: str):
         hospital = staff_hospital(user=request.user, slug=slug)
-        data = s.CheckInInput(data=request.data)
+        data = s.MedicalCheckInInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = code_scan(organization=hospital, purpose=REGISTRATION, token=data.validated_data["token"],
                            actor=request.user, request_id=request.headers.get("X-Request-ID", "")[:64])
-        return Response(s.CheckInOutput(result.action["check_in"]).data)
+        return Response(s.MedicalCheckInOutput(result.action["check_in"]).data)
 
 
 class HospitalAppointmentFulfilApi(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(request=None, responses={200: s.QueueEntryOutput, **STAFF_ERRORS}, tags=TAGS,
+    @extend_schema(request=None, responses={200: s.MedicalQueueEntryOutput, **STAFF_ERRORS}, tags=TAGS,
                    summary="Mark a checked-in patient as seen: the queue moves on (hospital staff)")
     def post(self, request, slug: str, appointment_id: int):
         hospital = staff_hospital(user=request.user, slug=slug)
@@ -192,4 +193,4 @@ class HospitalAppointmentFulfilApi(APIView):
         if appointment is None or appointment.status not in (AppointmentStatus.ARRIVED, AppointmentStatus.FULFILLED):
             raise DomainError(MedicalErrorCode.APPOINTMENT_NOT_FOUND, _("No such checked-in patient here."))
         appointment = services.appointment_fulfil(by=request.user, appointment=appointment)
-        return Response(s.QueueEntryOutput(appointment).data)
+        return Response(s.MedicalQueueEntryOutput(appointment).data)
