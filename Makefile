@@ -47,7 +47,7 @@ bench: venv
 	DATABASE_URL=$(BENCH_PG)/citycode_bench_scan $(PY) benchmarks/scan_load.py
 
 # Mutation testing (see README "Mutation testing"): mutmut per target, then the hand-written SQL mutants.
-# MUTATE_TARGETS: any of gate consents tokens idnumbers (default: all); MUTATE_WORKERS: mutmut processes.
+# MUTATE_TARGETS: any of gate consents tokens idnumbers medical insurance (default: all); MUTATE_WORKERS: mutmut processes.
 MUTATE_TARGETS ?=
 MUTATE_WORKERS ?= 2
 mutate: venv

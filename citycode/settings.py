@@ -265,6 +265,8 @@ CELERY_BEAT_SCHEDULE["health-colours-due"] = {"task": "health.colours_due_recolo
 # An unpaid booking holds its place MEDICAL_HOLD_SECONDS; the release runs every minute so a place is free soon after.
 MEDICAL_HOLD_SECONDS = env_int("MEDICAL_HOLD_SECONDS", 900)
 CELERY_BEAT_SCHEDULE["medical-release-expired-holds"] = {"task": "medical.release_expired_holds", "schedule": 60.0}
+# Payments whose provider notification has not come are queried every minute (and closed after 30 minutes unpaid).
+CELERY_BEAT_SCHEDULE["medical-payments-query-stale"] = {"task": "medical.payments_query_stale", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["medical-mark-noshows"] = {"task": "medical.mark_noshows", "schedule": 900.0}
 
 LOGGING = {

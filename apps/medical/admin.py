@@ -36,3 +36,6 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+# The money side's admin (read-only): its own module.
+from . import billing_admin  # noqa: E402,F401

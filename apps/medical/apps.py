@@ -18,3 +18,7 @@ class MedicalConfig(CodeTypeAppConfig):
         from .scan import check_in_on_scan
 
         scan_action_register(purpose=REGISTRATION, action=check_in_on_scan, app_name=self.name)
+        # Paying at the cashier by code (the money side).
+        from .billing.scan import PAYMENT, pay_on_scan
+
+        scan_action_register(purpose=PAYMENT, action=pay_on_scan, app_name=self.name)

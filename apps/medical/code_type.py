@@ -4,9 +4,11 @@
 import datetime as dt
 from typing import Any
 
-from apps.codes.plugin_api import CodeType
+from apps.codes.plugin_api import CodeType, PurposeSpec
 
 from . import selectors
+from .billing.export import BILLING_EXPORT_COVERS, billing_export
+from .billing.scan import PAYMENT
 
 REGISTRATION = "medical.registration"
 
@@ -18,7 +20,15 @@ class MedicalCodeType(CodeType):
     # Shown at a desk, read within a minute: short-lived, so a photo of it is soon worthless (and it is
     # single-use for check-in anyway).
     lifetime = dt.timedelta(minutes=2)
-    export_covers = ("medical.Appointment.patient", "medical.Doctor.user", "medical.ClinicSession.doctor")
+    purposes = (
+        # The cashier scans the code to take payment of the patient's bills at that hospital (the money side).
+        PurposeSpec(PAYMENT, "医院缴费", "Paying at a hospital", categories=("identity.name",), retention_days=365,
+                    description_zh="在医院收费处扫医疗码，支付本院待缴账单（先医保结算，再付现金部分）。",
+                    description_en="At a hospital's cashier, scanning the medical code pays your bills awaiting "
+                    "payment there (insurance first, then the cash share)."),
+    )
+    export_covers = ("medical.Appointment.patient", "medical.Doctor.user", "medical.ClinicSession.doctor",
+                     *BILLING_EXPORT_COVERS)
 
     def claims_for(self, citizen: Any) -> dict[str, Any] | None:
         # Hospitals register patients by real name (the gate gives them the verified name), so only a verified
@@ -60,4 +70,6 @@ class MedicalCodeType(CodeType):
                 }
                 for d in selectors.doctor_list(user=citizen)
             ],
+            # The money side: coverage, bills, payments, refunds (and what a staff member handled).
+            **billing_export(citizen),
         }

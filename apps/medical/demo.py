@@ -62,3 +62,8 @@ def seed(*, stdout) -> None:
     stdout.write(f"Medical: {name} has {len(DEPARTMENTS)} departments, {len(DOCTORS)} doctors and sessions for "
                  f"today and the next {DAYS_AHEAD} days; `{DESK_USER}` runs its desk (/medical/desk/); alice has a "
                  "paid booking today with 刘芳 — check her in by code after she consents to medical.registration.")
+
+    # The money side (coverage, a bill to pay, a second cashier): its own module.
+    from .billing import demo as billing_demo
+
+    billing_demo.seed(stdout=stdout)

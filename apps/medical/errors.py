@@ -20,3 +20,4 @@ class MedicalErrorCode(ErrorCodeEnum):
     ALREADY_BOOKED = "already_booked", 409
     ALREADY_CHECKED_IN = "already_checked_in", 409
     APPOINTMENT_RELEASED = "appointment_released", 409
+from .billing.errors import BillingErrorCode  # noqa: E402,F401  (the money side's codes, found through this module)

@@ -13,3 +13,8 @@ urlpatterns = [
          name="medical-desk-fulfil"),
     path("medical/desk/<slug:slug>/sessions/<int:session_id>/screen", views.screen, name="medical-screen"),
 ]
+
+# The money pages (bills, paying, the cashier): their own module, merged here.
+from .billing_urls import urlpatterns as billing_urlpatterns  # noqa: E402
+
+urlpatterns += billing_urlpatterns

@@ -91,7 +91,7 @@ def test_the_desk_checks_alice_in_by_the_code_on_her_phone_and_the_screen_shows_
     assert alice.name not in desk.locator("[data-testid=screen]").inner_text()
     # And alice's page shows her queue number
     phone.goto("/medical/appointments/")
-    assert "1" in phone.locator("[data-testid=queue-no]").inner_text()
+    assert "1" in phone.locator("[data-testid=appointment][data-status=arrived] [data-testid=queue-no]").inner_text()
 
 
 def test_staff_of_another_organization_cannot_open_the_desk(page, demo_city):

@@ -51,6 +51,9 @@ TARGETS = (
         "tests/identity/test_idnumbers_properties.py"), 90.0),
     Target("medical", ("apps/medical/services/booking.py", "apps/medical/services/checkin.py"), (
         "tests/medical/test_booking.py", "tests/medical/test_check_in.py", "tests/medical/test_api.py"), 80.0),
+    # The medical insurance split (a pure function of integers) and the insurer's settle check.
+    Target("insurance", ("apps/medical/billing/insurance.py",), (
+        "tests/medical/billing/test_insurance_split.py",), 90.0),
 )
 # What the tests import besides the mutated package; linked into each scratch directory.
 PROJECT = ("citycode", "templates", "locale", "locale_parts", "static", "manage.py", "tools")

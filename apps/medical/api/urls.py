@@ -22,3 +22,8 @@ urlpatterns = [
     path("medical/hospitals/<slug:slug>/appointments/<int:appointment_id>/fulfil",
          views.HospitalAppointmentFulfilApi.as_view(), name="api-medical-hospital-fulfil"),
 ]
+
+# The money side (bills, payments, refunds, reconciliation): its own module, merged here.
+from .billing_urls import urlpatterns as billing_urlpatterns  # noqa: E402
+
+urlpatterns += billing_urlpatterns

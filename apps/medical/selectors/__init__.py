@@ -1,5 +1,16 @@
 """Reads for hospitals, schedules and appointments; one module per topic, every selector re-exported here."""
 
+# The money side (issue 10, items 4-7).
+from .billing import (  # noqa: E402
+    bill_get,
+    bill_list,
+    coverage_get,
+    payment_get,
+    reconciliation_csv_get,
+    reconciliation_mismatch_list,
+    refund_get,
+    refund_list,
+)
 from .scheduling import (
     appointment_count,
     appointment_get,
@@ -22,4 +33,13 @@ __all__ = [
     "doctor_list",
     "hospital_list",
     "queue_list",
+    # the money side
+    "bill_get",
+    "bill_list",
+    "coverage_get",
+    "payment_get",
+    "reconciliation_csv_get",
+    "reconciliation_mismatch_list",
+    "refund_get",
+    "refund_list",
 ]
