@@ -28,9 +28,10 @@ class CodesConfig(CodeTypeAppConfig):
             covers=("codes.DefinedCodeTypeVersion.proposed_by_person",
                     "codes.DefinedCodeTypeVersion.decided_by_person"),
         )
-        post_migrate.connect(_sync_code_type_catalogue, sender=self, dispatch_uid="codes.code_type_catalogue_sync")
         # A flush (tests) or migration may remove keys and subjects: the in-process caches must not outlive them.
+        # First, so nothing below reads a cache of the rows just removed.
         post_migrate.connect(_forget_process_caches, sender=self, dispatch_uid="codes.forget_process_caches")
+        post_migrate.connect(_sync_code_type_catalogue, sender=self, dispatch_uid="codes.code_type_catalogue_sync")
         # The first signing key is made here (and by seed_demo), so /.well-known/jwks.json is never empty and
         # no read path ever has to create one.
         post_migrate.connect(_ensure_issuer_key, sender=self, dispatch_uid="codes.ensure_issuer_key")

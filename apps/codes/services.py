@@ -366,13 +366,15 @@ def code_type_catalogue_sync() -> None:
 
     if not consent_selectors.category_list().exists():
         return
-    for kind in code_types.all():
+    # Registered types only: a department-defined type's entries are written when the data bureau publishes it.
+    registered = [code_types.get(key) for key in code_types.registered_keys()]
+    for kind in registered:
         for category in kind.categories:
             consent_services.category_upsert(
                 code=category.code, label_zh=category.label_zh, label_en=category.label_en,
                 sensitive=category.sensitive,
             )
-    for kind in code_types.all():
+    for kind in registered:
         for purpose in kind.purposes:
             consent_services.purpose_upsert(
                 code=purpose.code, label_zh=purpose.label_zh, label_en=purpose.label_en,

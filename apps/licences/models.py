@@ -89,7 +89,7 @@ class Licence(models.Model):
                 violation_error_message=_("A licence's validity must end after it starts.")),
             models.CheckConstraint(
                 condition=Q(status__in=["active", "suspended", "revoked"]), name="licences_status_known",
-                violation_error_code="unknown_status",
+                violation_error_code="licence_status_unknown",
                 violation_error_message=_("The status must be valid, suspended or revoked.")),
         ]
 

@@ -15,7 +15,7 @@ from .. import services
 from ..models import DefinedCodeTypeVersion
 
 
-class PurposeInput(serializers.Serializer):
+class DefinedTypePurposeInput(serializers.Serializer):
     code = serializers.CharField(max_length=64)
     label_zh = serializers.CharField(max_length=100)
     label_en = serializers.CharField(max_length=100)
@@ -25,7 +25,7 @@ class PurposeInput(serializers.Serializer):
     retention_days = serializers.IntegerField(min_value=1, max_value=3650)
 
 
-class DefinitionInput(serializers.Serializer):
+class DefinedTypeInput(serializers.Serializer):
     key = serializers.CharField(max_length=32)
     label_zh = serializers.CharField(max_length=100)
     label_en = serializers.CharField(max_length=100)
@@ -33,10 +33,10 @@ class DefinitionInput(serializers.Serializer):
     field_labels = serializers.JSONField(help_text="{claim: [label in Chinese, label in English]} for every claim.")
     lifetime_seconds = serializers.IntegerField(min_value=30, max_value=86400)
     issuers = serializers.ListField(child=serializers.SlugField(max_length=64), min_length=1, max_length=50)
-    purposes = PurposeInput(many=True)
+    purposes = DefinedTypePurposeInput(many=True)
 
 
-class VersionOutput(serializers.Serializer):
+class DefinedTypeVersionOutput(serializers.Serializer):
     key = serializers.CharField(source="code_type.key")
     version = serializers.IntegerField()
     state = serializers.CharField()
@@ -52,7 +52,7 @@ class VersionOutput(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
 
 
-class IssueInput(serializers.Serializer):
+class DefinedCodeIssueInput(serializers.Serializer):
     id_number = serializers.CharField(max_length=18, help_text="The holder's resident ID number (matched by keyed "
                                                                "hash; the answer is the same whether they registered).")
     claims = serializers.JSONField()
@@ -60,7 +60,7 @@ class IssueInput(serializers.Serializer):
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class IssuedOutput(serializers.Serializer):
+class DefinedCodeOutput(serializers.Serializer):
     key = serializers.CharField(source="version.code_type.key")
     version = serializers.IntegerField(source="version.version")
     reference = serializers.CharField()
@@ -85,34 +85,34 @@ def _issuer(request):
 class DefinedTypeProposeApi(APIView):
     permission_classes = [IsApiClient]
 
-    @extend_schema(request=DefinitionInput, responses={202: VersionOutput}, tags=["code types"],
+    @extend_schema(request=DefinedTypeInput, responses={202: DefinedTypeVersionOutput}, tags=["code types"],
                    summary="Define a code type, or a new version of yours (a city department's key with codes.define)",
                    description="Nothing is served until a data-bureau administrator (never the key's holder) "
                                "publishes it. Claims never name a person; every claim needs zh and en labels.")
     def post(self, request):
-        data = DefinitionInput(data=request.data)
+        data = DefinedTypeInput(data=request.data)
         data.is_valid(raise_exception=True)
         version = services.defined_type_propose(proposer=request.auth, **data.validated_data)
-        return Response(VersionOutput(version).data, status=status.HTTP_202_ACCEPTED)
+        return Response(DefinedTypeVersionOutput(version).data, status=status.HTTP_202_ACCEPTED)
 
 
 class DefinedTypeDecideApi(APIView):
     permission_classes = [IsApiClient]
     publish = True
 
-    @extend_schema(request=None, responses={200: VersionOutput, 403: OpenApiResponse(
+    @extend_schema(request=None, responses={200: DefinedTypeVersionOutput, 403: OpenApiResponse(
         description="`not_data_bureau`, `key_without_holder`, or `own_proposal`.")}, tags=["code types"],
         summary="Publish a proposed version (a data-bureau administrator's key)")
     def post(self, request, key: str, version: int):
         decided = services.defined_type_decide(version=_version(key, version), decided_by=request.auth,
                                                publish=self.publish)
-        return Response(VersionOutput(decided).data)
+        return Response(DefinedTypeVersionOutput(decided).data)
 
 
 class DefinedTypeRejectApi(DefinedTypeDecideApi):
     publish = False
 
-    @extend_schema(request=None, responses={200: VersionOutput}, tags=["code types"],
+    @extend_schema(request=None, responses={200: DefinedTypeVersionOutput}, tags=["code types"],
                    summary="Reject a proposed version (a data-bureau administrator's key)")
     def post(self, request, key: str, version: int):
         return super().post(request, key, version)
@@ -121,23 +121,24 @@ class DefinedTypeRejectApi(DefinedTypeDecideApi):
 class DefinedCodeIssueApi(APIView):
     permission_classes = [IsApiClient]
 
-    @extend_schema(request=IssueInput, responses={201: IssuedOutput, 200: IssuedOutput}, tags=["code types"],
+    @extend_schema(request=DefinedCodeIssueInput, responses={201: DefinedCodeOutput, 200: DefinedCodeOutput},
+                   tags=["code types"],
                    summary="Issue a code of a published defined type (an issuer's key with codes.issue)",
                    description="201 when issued, 200 when the same reference was already issued with the same "
                                "content; 400 `claims_invalid` lists each claim that misses the schema.")
     def post(self, request, key: str):
         organization = _issuer(request)
-        data = IssueInput(data=request.data)
+        data = DefinedCodeIssueInput(data=request.data)
         data.is_valid(raise_exception=True)
         code, created = services.defined_code_issue(key=key, organization=organization, **data.validated_data)
-        return Response(IssuedOutput(code).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(DefinedCodeOutput(code).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class DefinedCodeRevokeApi(APIView):
     permission_classes = [IsApiClient]
 
-    @extend_schema(request=None, responses={200: IssuedOutput}, tags=["code types"],
+    @extend_schema(request=None, responses={200: DefinedCodeOutput}, tags=["code types"],
                    summary="Revoke a code you issued (no new token of it is issued from now on)")
     def post(self, request, key: str, reference: str):
         code = services.defined_code_revoke(key=key, organization=_issuer(request), reference=reference)
-        return Response(IssuedOutput(code).data)
+        return Response(DefinedCodeOutput(code).data)
