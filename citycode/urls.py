@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -13,6 +14,10 @@ api_v1 = [
     path("", include("apps.codes.api.public_urls")),
     path("", include("apps.codes.api.urls")),
 ]
+# The health code's review, appeals and verifier package (only when the health code type is switched on).
+_HEALTH_REVIEW = "apps.health" in settings.CITYCODE_CODE_TYPES
+if _HEALTH_REVIEW:
+    api_v1.append(path("", include("apps.health.api.review_urls")))
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -26,6 +31,8 @@ urlpatterns = [
     path("", include("apps.consent.urls")),
     path("", include("apps.identity.urls")),
 ]
+if _HEALTH_REVIEW:
+    urlpatterns.append(path("", include("apps.health.review_urls")))
 
 handler400 = "citycode.urls.bad_request"
 handler403 = "citycode.urls.permission_denied"

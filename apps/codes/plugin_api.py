@@ -336,3 +336,105 @@ class CodeTypeAppConfig(AppConfig):
         for entry in self.code_types:
             code_type = import_string(entry) if isinstance(entry, str) else entry
             registry.register(code_type, app_name=self.name)
+
+
+# -- needed by apps.health (health_code: review, appeals, the epidemic-control purpose key) ----------------------
+# Thin, typed wrappers. Each imports core on first call: this module is imported while apps load, before any model
+# is ready. (Errors, organization_by_slug, staff_acts_for and id_number_hash come from the section above.)
+
+__all__ += [
+    "api_client_permission",
+    "citizen_permission",
+    "emergency_active_get",
+    "emergency_declare",
+    "emergency_last_end_get",
+    "membership_set",
+    "purpose_grant_active_check",
+    "purpose_grant_list",
+    "secret_key_derive",
+]
+
+
+def membership_set(*, user: Any, organization: Any, role: str) -> Any:
+    """Give a person a staff role (``admin``/``staff``/``viewer``) in an organization, with its permissions."""
+    from apps.identity import services
+
+    return services.membership_set(user=user, organization=organization, role=role)
+
+
+def api_client_permission() -> type:
+    """DRF permission class: a machine authenticated with ``Authorization: Api-Key <key>`` (``request.auth`` is
+    then its ``identity.ApiClient``, ``request.auth.organization`` the organization it acts for)."""
+    from apps.identity.permissions import IsApiClient
+
+    return IsApiClient
+
+
+def citizen_permission() -> type:
+    """DRF permission class: a signed-in person (bearer token or session), not a machine."""
+    from apps.identity.permissions import IsCitizen
+
+    return IsCitizen
+
+
+def purpose_grant_active_check(*, organization: Any, purpose: str) -> bool:
+    """Whether the organization holds an active grant (not revoked, expired or not yet valid) for the purpose
+    now. False for an unknown purpose or an inactive organization."""
+    from apps.consent import selectors
+
+    the_purpose = selectors.purpose_get(code=purpose)
+    if the_purpose is None or organization is None or not organization.is_active:
+        return False
+    return selectors.active_grant_get(organization=organization, purpose=the_purpose) is not None
+
+
+def purpose_grant_list(*, purpose: str) -> list[Any]:
+    """The organizations holding an active grant for the purpose now (``identity.Organization``), by slug."""
+    from apps.consent import selectors
+
+    the_purpose = selectors.purpose_get(code=purpose)
+    return [] if the_purpose is None else selectors.granted_organization_list(purpose=the_purpose)
+
+
+def emergency_active_get(*, purpose: str, now: dt.datetime | None = None) -> Any:
+    """The declared emergency covering the purpose at ``now`` (``consent.Emergency``; the latest if several
+    overlap), or None. The consent gate shows epidemic-only categories (the health colour) only while one does."""
+    from django.utils import timezone
+
+    from apps.consent import gate_queries, selectors
+
+    the_purpose = selectors.purpose_get(code=purpose)
+    if the_purpose is None:
+        return None
+    emergency_id = gate_queries.active_emergency_id(purpose_id=the_purpose.pk, now=now or timezone.now())
+    return None if emergency_id is None else selectors.emergency_get(emergency_id=emergency_id)
+
+
+def emergency_last_end_get(*, purpose: str, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the last emergency covering the purpose ended (before ``now``), or None if none has ended."""
+    from django.utils import timezone
+
+    from apps.consent import selectors
+
+    moment = now or timezone.now()
+    ended = selectors.emergency_list().filter(purposes__code=purpose, ends_at__lte=moment).order_by("-ends_at")
+    last = ended.values_list("ends_at", flat=True).first()
+    return last
+
+
+def emergency_declare(*, name: str, legal_reference: str, purposes: list[str], starts_at: dt.datetime,
+                      ends_at: dt.datetime, declared_by: Any) -> Any:
+    """Declare an emergency covering the purposes (consent's service: a data-bureau decision; demo seeding)."""
+    from apps.consent import services
+
+    return services.emergency_declare(name=name, legal_reference=legal_reference, purposes=list(purposes),
+                                      starts_at=starts_at, ends_at=ends_at, declared_by=declared_by)
+
+
+def secret_key_derive(*, info: str) -> bytes:
+    """A 32-byte key for encrypting a plugin's secrets at rest, derived (HKDF-SHA256) from the platform's key
+    encryption key with ``info`` naming its use (``"health/purpose-keys/v1"``), in a namespace of its own (never
+    one of core's keys); never stored."""
+    from apps.codes import keys
+
+    return keys.plugin_key_derive(info.encode("utf-8"))

@@ -28,14 +28,17 @@ def emergency_declare(
     ends_at: dt.datetime,
     declared_by: Citizen | ApiClient,
 ) -> Emergency:
-    """Declare an emergency. Only purposes whose legal basis is `emergency` may be covered; while it lasts they
-    need no consent, after `ends_at` they need consent again."""
+    """Declare an emergency. Only purposes whose legal basis is `emergency`, or epidemic-control purposes, may be
+    covered; while it lasts emergency-basis purposes need no consent (after `ends_at` they need consent again),
+    and epidemic-control purposes may see the health colour (never outside an emergency)."""
     label = _approver_label(declared_by)
     covered = [_purpose(p) for p in purposes]
     if not covered:
         raise ValidationError({"purposes": ValidationError(_("Name the purposes the emergency covers."),
                                                            code="required")})
-    wrong = [p.code for p in covered if p.legal_basis != LegalBasis.EMERGENCY]
+    # An epidemic-control purpose may be covered whatever its basis: its epidemic-only categories (the health
+    # colour) are disclosed only while an emergency covers it (the gate), never outside one.
+    wrong = [p.code for p in covered if p.legal_basis != LegalBasis.EMERGENCY and not p.epidemic_control]
     if wrong:
         raise DomainError(ConsentErrorCode.PURPOSE_NOT_EMERGENCY,
             _("These purposes do not rest on an emergency basis: %(codes)s") % {"codes": ", ".join(wrong)},
