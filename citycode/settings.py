@@ -85,8 +85,14 @@ INSTALLED_APPS = [
 
 # Code types that city departments plug in (apps/<department>, see apps/codes/plugin_api.py). Only apps on this
 # allowlist may register a code type; they are appended to INSTALLED_APPS, after core, in this order.
-CITYCODE_CODE_TYPES = env_list("CITYCODE_CODE_TYPES", ["apps.talent"])
+CITYCODE_CODE_TYPES = env_list("CITYCODE_CODE_TYPES", ["apps.talent", "apps.health"])
 INSTALLED_APPS += [app for app in CITYCODE_CODE_TYPES if app not in INSTALLED_APPS]
+
+# -- health (apps/health) --
+# The organization whose staff upload case lists and publish colour rules.
+CITYCODE_HEALTH_COMMISSION = env_str("CITYCODE_HEALTH_COMMISSION", "health-commission")
+# A rule set comes into force no sooner than this after publication (CertLogic's 48 hours).
+CITYCODE_HEALTH_RULE_NOTICE_HOURS = env_int("CITYCODE_HEALTH_RULE_NOTICE_HOURS", 48)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -251,6 +257,9 @@ CELERY_BEAT_SCHEDULE["codes-rotate-issuer-keys"] = {"task": "codes.rotate_issuer
 CELERY_BEAT_SCHEDULE["codes-prune-token-uses"] = {"task": "codes.prune_token_uses", "schedule": 600.0}
 # Redact/prune access-log rows past their purpose's retention (apps/consent/chain.py explains the chain anchors).
 CELERY_BEAT_SCHEDULE["consent-access-log-retention"] = {"task": "consent.apply_retention", "schedule": 3600.0}
+# health: a newly effective rule set recolours its region; predicted colour changes (after N clean days) happen.
+CELERY_BEAT_SCHEDULE["health-rule-sets-activate"] = {"task": "health.rule_sets_activate", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["health-colours-due"] = {"task": "health.colours_due_recolour", "schedule": 900.0}
 
 LOGGING = {
     "version": 1,

@@ -338,6 +338,71 @@ class CodeTypeAppConfig(AppConfig):
             registry.register(code_type, app_name=self.name)
 
 
+# -- needed by apps.health ----------------------------------------------------------------------------------------
+# The health commission matches its case lists by the keyed ID-number hash core stores (Citizen.id_hash), raises
+# domain errors with its own codes, and acts only through staff of the commission.
+
+from citycode.error_codes import ErrorCodeEnum  # noqa: E402
+
+# citycode.errors imports DRF's views, which load identity's models: it cannot be imported while apps load (this
+# module is imported by every plugin's apps.py), so its exception classes (Conflict, DomainError, Forbidden,
+# NotFound) are resolved on first use, and are not in __all__ (a star import would resolve them too early).
+_LAZY_ERRORS = frozenset({"Conflict", "DomainError", "Forbidden", "NotFound"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_ERRORS:
+        from citycode import errors
+
+        return getattr(errors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+__all__ += [
+    "ErrorCodeEnum",
+    "IdNumberInvalid",
+    "id_number_hash",
+    "organization_by_slug",
+    "staff_acts_for",
+]
+
+
+class IdNumberInvalid(ValueError):
+    """A resident ID number that fails validation; ``code`` is identity's precise reason (``id_checksum``...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def id_number_hash(number: str) -> str:
+    """Validate a resident ID number (GB 11643) and return its keyed hash, the value of ``Citizen.id_hash``.
+    Raises :class:`IdNumberInvalid`. The plain number is neither stored nor logged."""
+    from django.core.exceptions import ValidationError
+
+    from apps.identity import idnumbers
+
+    try:
+        parsed = idnumbers.parse(number)
+    except ValidationError as exc:
+        raise IdNumberInvalid(str(exc.code or "id_format"), str(exc.messages[0])) from None
+    return idnumbers.keyed_hash(parsed.number)
+
+
+def organization_by_slug(slug: str) -> Any | None:
+    """The active organization with this slug, or ``None``."""
+    from apps.identity import selectors as identity_selectors
+
+    organization = identity_selectors.organization_get(slug=slug)
+    return organization if organization is not None and organization.is_active else None
+
+
+def staff_acts_for(*, user: Any, organization: Any) -> bool:
+    """Whether this signed-in person may act for the organization (staff or admin of it, organization active)."""
+    from apps.identity import permissions
+
+    return permissions.user_can(user=user, perm=permissions.ACT, organization=organization)
+
+
 # -- needed by apps.health (health_code: review, appeals, the epidemic-control purpose key) ----------------------
 # Thin, typed wrappers. Each imports core on first call: this module is imported while apps load, before any model
 # is ready. (Errors, organization_by_slug, staff_acts_for and id_number_hash come from the section above.)

@@ -43,7 +43,7 @@ def seed(*, stdout: Any) -> None:
     bob = users.objects.filter(username="bob").first()
     if None in (commission, officer, bureau, alice, bob):
         return
-    officer2 = _second_officer(commission)
+    _second_officer(commission)
     if emergency_active_get(purpose=review_services.EPIDEMIC_CONTROL) is None:
         now = timezone.now()
         emergency_declare(name=EMERGENCY_NAME, legal_reference="《突发公共卫生事件应急条例》第二十五条",
@@ -59,7 +59,8 @@ def seed(*, stdout: Any) -> None:
     colour = selectors.colour_get(citizen=bob)
     if colour is not None and colour.colour != "green" and not review_selectors.appeal_list(citizen=bob).exists():
         review_services.appeal_file(citizen=bob, grounds=Appeal.Grounds.NEGATIVE_TEST,
-                                    statement="我与该病例同名不同人，核酸检测阴性。", evidence_reference="NAT-20261127-0042")
+                                    statement="我与该病例同名不同人，核酸检测阴性。",
+                                    evidence_reference="NAT-20261127-0042")
     pending = review_selectors.manual_change_list(state=ManualChange.State.PENDING).count()
     stdout.write(f"Health review: emergency “{EMERGENCY_NAME}” in force (colours show); {pending} manual change(s) "
                  f"waiting for a second officer (officer2/{DEMO_PASSWORD}) and bob's appeal at /health/review/.")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
-
 from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from apps.codes.plugin_api import IdNumberInvalid, id_number_hash, organization_by_slug, staff_acts_for
 

@@ -148,7 +148,8 @@ def verifier_package_issue(*, organization: Any, now: dt.datetime | None = None)
         "purpose": EPIDEMIC_CONTROL,
         "organization": organization.slug,
         "issued_at": int(now.timestamp()),
-        "emergency": None if emergency is None else {"name": emergency.name, "ends_at": int(emergency.ends_at.timestamp())},
+        "emergency": None if emergency is None else {"name": emergency.name,
+                                                     "ends_at": int(emergency.ends_at.timestamp())},
         # Refetch before this (hourly at most): a revoked grant then stops receiving keys within the hour.
         "refresh_after": int((now + dt.timedelta(hours=1)).timestamp()),
         "keys": keys,

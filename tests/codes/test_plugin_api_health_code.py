@@ -9,15 +9,30 @@ from django.utils import timezone
 from apps.codes import keys, plugin_api
 from apps.consent import services as consent_services
 from apps.identity import permissions
-from apps.identity.models import Organization
-from tests.health.review_fixtures import (  # noqa: F401 - fixtures
-    EPIDEMIC,
-    bureau,
-    checkpoint,
-    statutory_grant,
-)
+from apps.identity import services as identity_services
+from apps.identity.models import Citizen, Organization
+
+EPIDEMIC = "health.epidemic_control"
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bureau(make_org):
+    organization = Organization.objects.filter(slug="data-bureau").first() or make_org("data-bureau")
+    admins = [Citizen.objects.create(username=f"papi-bureau-{n}", name="数据局") for n in (1, 2)]
+    for admin in admins:
+        identity_services.membership_set(user=admin, organization=organization, role="admin")
+    return {"admin": admins[0], "second": admins[1]}
+
+
+@pytest.fixture
+def checkpoint(make_org, bureau):
+    organization = make_org("papi-checkpoint")
+    proposal = consent_services.access_grant_propose(organization=organization, purpose=EPIDEMIC,
+                                                     proposed_by=bureau["admin"], legal_reference="law")
+    grant = consent_services.proposal_approve(proposal=proposal, approved_by=bureau["second"]).grant
+    return {"org": organization, "grant": grant}
 
 
 def test_every_name_is_exported():

@@ -1,5 +1,4 @@
-"""Fixtures of the review tests (manual changes, appeals, the purpose key, the colour at /scan). Imported by name
-into each test module, so they do not collide with the health app's own conftest."""
+"""Fixtures of the review tests (manual changes, appeals, the purpose key, the colour at /scan)."""
 
 import datetime as dt
 

@@ -17,16 +17,6 @@ from apps.codes import tokens, wallet
 from apps.consent import services as consent_services
 from apps.health import purpose_keys, review_services, services
 from apps.health.models import PurposeKey
-from tests.health.review_fixtures import (  # noqa: F401 - fixtures
-    bank,
-    bureau,
-    checkpoint,
-    citizen,
-    commission,
-    emergency,
-    officer,
-    statutory_grant,
-)
 
 pytestmark = pytest.mark.django_db
 

@@ -10,14 +10,7 @@ from django.utils import timezone
 from apps.codes.plugin_api import DomainError
 from apps.health import review_services, selectors, services, tasks
 from apps.health.models import Alert, Appeal
-from tests.health.review_fixtures import (  # noqa: F401 - fixtures
-    bureau,
-    citizen,
-    commission,
-    officer,
-    officer2,
-    signed_in,
-)
+from tests.health.review.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 

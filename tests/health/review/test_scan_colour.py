@@ -10,17 +10,7 @@ from apps.codes import wallet
 from apps.consent import services as consent_services
 from apps.consent.models import AccessLog
 from apps.health import services
-from tests.health.review_fixtures import (  # noqa: F401 - fixtures
-    EPIDEMIC,
-    bank,
-    bureau,
-    checkpoint,
-    citizen,
-    commission,
-    emergency,
-    officer,
-    statutory_grant,
-)
+from tests.health.review.conftest import EPIDEMIC
 
 pytestmark = pytest.mark.django_db
 

@@ -8,16 +8,7 @@ from django.db import IntegrityError, transaction
 from apps.codes.plugin_api import DomainError
 from apps.health import review_services, selectors
 from apps.health.models import Alert, ColourTransition, ManualChange
-from tests.health.review_fixtures import (  # noqa: F401 - fixtures
-    bank,
-    bureau,
-    citizen,
-    commission,
-    officer,
-    officer2,
-    signed_in,
-    statutory_grant,
-)
+from tests.health.review.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
