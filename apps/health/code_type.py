@@ -4,7 +4,7 @@ epidemic control, and only while an emergency covering it lasts.
 - In the token: claim ``c``, the colour sealed (COSE_Encrypt0, AES-128-GCM, a fresh IV per token) under the
   day's purpose key, which only verifiers with an active ``health.epidemic_control`` grant receive
   (``GET /api/v1/health/verifier-package``). A bank that scans the code sees a valid signature and opaque bytes.
-  Outside an emergency the token carries no colour claim at all.
+  Outside an emergency no one holds a health code: the colour is in no token at all.
 - At ``POST /api/v1/scan``: ``health.colour`` reaches an organization only through the consent gate, which allows
   it only for epidemic-control purposes and only while an emergency covers the purpose.
 """
@@ -52,7 +52,9 @@ class HealthCodeType(CodeType):
             return None
         colour = colour_shown(citizen=citizen)
         if colour is None:
-            return {}  # no emergency: a valid code that shows no colour anywhere
+            # No emergency covers epidemic control: the code serves nothing else, so no one holds it (and no
+            # token anywhere carries a colour).
+            return None
         return {SEALED_COLOUR: review_services.colour_seal(colour=colour)}
 
     def provide(self, *, citizen: Any, categories: Sequence[str]) -> dict[str, Any]:

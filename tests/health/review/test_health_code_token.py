@@ -116,20 +116,23 @@ def test_two_health_codes_of_one_citizen_share_no_identifying_value(red, emergen
     assert shared <= {tokens.CLAIM_ISS, tokens.CLAIM_TYPE, tokens.CLAIM_EXP, tokens.CLAIM_IAT}
 
 
-def test_outside_an_emergency_the_code_carries_no_colour_and_verifiers_get_no_key(api, red, checkpoint):
-    # given no emergency is in force
-    token = _token(red)
-    # then the token verifies and carries no colour claim at all
-    assert "c" not in _claims(token)
+def test_outside_an_emergency_no_one_holds_a_health_code_and_verifiers_get_no_key(api, red, checkpoint):
+    # given no emergency is in force: the citizen holds no health code (so no token carries a colour)
+    from apps.codes.plugin_api import DomainError
+
+    with pytest.raises(DomainError) as exc:
+        _token(red)
+    assert exc.value.code == "code_not_held"
+    assert "health" not in [held.code_type.key for held in wallet.held_codes_issue(citizen=red)]
     # and even the epidemic-control checkpoint receives no key
     response = _package(api, checkpoint["key"])
     assert response.status_code == 200 and response.json()["keys"] == []
 
 
-def test_when_the_emergency_ends_new_codes_show_no_colour(api, red, emergency, checkpoint):
+def test_when_the_emergency_ends_the_code_and_its_colour_are_gone(api, red, emergency, checkpoint):
     assert "c" in _claims(_token(red))
     consent_services.emergency_end(emergency=emergency)
-    assert "c" not in _claims(_token(red))
+    assert "health" not in [held.code_type.key for held in wallet.held_codes_issue(citizen=red)]
     assert _package(api, checkpoint["key"]).json()["keys"] == []
 
 

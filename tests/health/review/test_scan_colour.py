@@ -65,8 +65,8 @@ def test_a_non_epidemic_purpose_can_never_carry_the_colour(bureau):
 
 def test_outside_an_emergency_the_checkpoint_gets_no_colour_and_asking_only_for_it_is_denied(
         api, red, checkpoint):
-    # given no emergency: the scan discloses the purpose's other categories, never the colour
-    response = _scan(api, checkpoint["key"], red)
+    # given no emergency: a scan of the city code discloses the purpose's other categories, never the colour
+    response = _scan(api, checkpoint["key"], red, code_type="city")
     assert response.status_code == 200
     assert "health.colour" not in response.json()["data"]
     row = _last_log(red)
@@ -80,8 +80,14 @@ def test_outside_an_emergency_the_checkpoint_gets_no_colour_and_asking_only_for_
 
 def test_when_the_emergency_ends_the_colour_disappears_from_scans(api, red, emergency, checkpoint):
     assert _scan(api, checkpoint["key"], red).json()["data"]["health.colour"] == "red"
+    # given a health code issued during the emergency, still within its five minutes
+    held = wallet.held_code_issue(citizen=red, code_type="health").issued.token
     consent_services.emergency_end(emergency=emergency)
-    assert "health.colour" not in _scan(api, checkpoint["key"], red).json()["data"]
+    # then scanned after the end it shows no colour, and neither does the city code
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {checkpoint['key']}")
+    late = api.post("/api/v1/scan", {"token": held, "purpose": EPIDEMIC}, format="json")
+    assert late.status_code == 200 and "health.colour" not in late.json()["data"]
+    assert "health.colour" not in _scan(api, checkpoint["key"], red, code_type="city").json()["data"]
 
 
 def test_an_emergency_that_has_not_started_shows_nothing(api, red, checkpoint, bureau):
@@ -89,7 +95,7 @@ def test_an_emergency_that_has_not_started_shows_nothing(api, red, checkpoint, b
     consent_services.emergency_declare(name="未来", legal_reference="x", purposes=[EPIDEMIC],
                                        starts_at=now + dt.timedelta(days=1), ends_at=now + dt.timedelta(days=2),
                                        declared_by=bureau["admin"])
-    assert "health.colour" not in _scan(api, checkpoint["key"], red).json()["data"]
+    assert "health.colour" not in _scan(api, checkpoint["key"], red, code_type="city").json()["data"]
 
 
 def test_an_emergency_cannot_cover_an_ordinary_consent_purpose(bureau):
