@@ -9,6 +9,8 @@ key (a bank) sees a valid code and an opaque byte string::
     Enc_structure = ["Encrypt0", h'A10101', h'']          (the AEAD's associated data)
     plaintext     = CBOR uint 0 (green), 1 (yellow) or 2 (red)
 
+In the token the claim is the COSE_Encrypt0's base64url text (claims stay JSON-friendly, like every claim).
+
 Unlinkable: the IV is random per token, so two tokens of one citizen with the same colour carry unrelated
 ciphertexts; the plaintext is one byte for every colour, so the length says nothing either. The ``kid`` is the
 same for every citizen's token of one day (it names the day's key, not a person).
@@ -34,7 +36,7 @@ COLOURS = ("green", "yellow", "red")
 _CODE = {colour: index for index, colour in enumerate(COLOURS)}
 KEY_BYTES = 16  # AES-128-GCM: COSE alg 1
 IV_BYTES = 12
-KID_BYTES = 6
+KID_BYTES = 3  # 4 base64url characters: names one of the few live day keys, and keeps the code under 300 chars
 COSE_ALG = 1  # A128GCM
 JWK_ALG = "A128GCM"
 
@@ -82,6 +84,11 @@ def _b64u_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def kid_new() -> str:
+    """A fresh random key id (KID_BYTES, base64url)."""
+    return _b64u(os.urandom(KID_BYTES))
+
+
 def _bstr_head(size: int) -> bytes:
     return bytes((0x40 | size,)) if size < 24 else bytes((0x58, size))
 
@@ -100,9 +107,30 @@ def sealed_kid(sealed: Any) -> str:
     return _parse(sealed)[0]
 
 
+def seal_text(colour: str, *, kid: str, key: bytes) -> str:
+    """:func:`seal`, base64url-encoded: the form the token's claim takes (claims stay JSON-friendly)."""
+    return _b64u(seal(colour, kid=kid, key=key))
+
+
 def _parse(sealed: Any) -> tuple[str, bytes, bytes]:
+    if isinstance(sealed, str):
+        try:
+            sealed = _b64u_decode(sealed)
+        except ValueError:
+            raise SealedColourError("not base64url") from None
     if not isinstance(sealed, bytes):
         raise SealedColourError("not a byte string")
+    # The layout seal() writes, read by slicing (a CBOR decode cost more than the decryption); anything else
+    # goes through the general parser below.
+    size = len(sealed)
+    if size > 40 and sealed.startswith(_HEAD) and sealed[7] & 0xE0 == 0x40:
+        kid_len = sealed[7] & 0x1F
+        at = 8 + kid_len
+        if kid_len < 24 and sealed[at:at + 2] == b"\x05\x4c" and sealed[at + 14] == 0x51 and size == at + 32:
+            try:
+                return sealed[8:at].decode("ascii"), sealed[at + 2:at + 14], sealed[at + 15:]
+            except UnicodeDecodeError:
+                raise SealedColourError("kid is not ASCII") from None
     try:
         message = cbor2.loads(sealed)
     except Exception:  # cbor2 raises several types for broken input; all mean the same here

@@ -20,8 +20,10 @@ EXPORT_COVERS = (
     "health.ManualChange.citizen",
     "health.ManualChange.requested_by",
     "health.ManualChange.decided_by",
+    "health.ManualChange.transition",
     "health.Appeal.citizen",
     "health.Appeal.answered_by",
+    "health.Appeal.transition",
 )
 
 

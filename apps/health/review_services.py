@@ -75,7 +75,9 @@ def purpose_key_ensure(*, day: dt.date) -> PurposeKey:
     existing = PurposeKey.objects.filter(day=day).first()
     if existing is not None:
         return existing
-    kid = purpose_keys._b64u(os.urandom(purpose_keys.KID_BYTES))
+    kid = purpose_keys.kid_new()
+    while PurposeKey.objects.filter(kid=kid).exists():  # a short kid; a fresh one on the rare collision
+        kid = purpose_keys.kid_new()
     key = os.urandom(purpose_keys.KEY_BYTES)
     nonce = os.urandom(12)
     valid_from, valid_until = _day_bounds(day)
@@ -102,11 +104,12 @@ def purpose_key_material(*, key: PurposeKey) -> purpose_keys.PurposeKey:
     return purpose_keys.PurposeKey(kid=key.kid, key=material, valid_from=key.valid_from, valid_until=key.valid_until)
 
 
-def colour_seal(*, colour: str, now: dt.datetime | None = None) -> bytes:
-    """``colour`` sealed under today's purpose key, with a fresh IV (a new ciphertext for every token)."""
+def colour_seal(*, colour: str, now: dt.datetime | None = None) -> str:
+    """``colour`` sealed under today's purpose key, with a fresh IV (a new ciphertext for every token), as the
+    base64url text the token carries."""
     day = timezone.localdate(now or timezone.now())
     material = purpose_key_material(key=purpose_key_ensure(day=day))
-    return purpose_keys.seal(colour, kid=material.kid, key=material.key)
+    return purpose_keys.seal_text(colour, kid=material.kid, key=material.key)
 
 
 def purpose_keys_rotate(*, now: dt.datetime | None = None) -> dict[str, Any]:

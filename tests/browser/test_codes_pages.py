@@ -35,10 +35,10 @@ def test_alices_page_draws_her_codes_as_qr_codes_that_verify(page, demo_city):
     # When she opens "my codes"
     log_in(page, "alice", PASSWORD)
     page.wait_for_selector("[data-testid=code-list][data-ready=true]")
-    # Then both codes are drawn, city first, each with a countdown
+    # Then her codes are drawn, city first, each with a countdown (the demo's emergency gives her a health code)
     cards = page.locator("[data-testid=code-card]")
-    assert cards.count() == 2
-    assert [cards.nth(i).get_attribute("data-code-type") for i in range(2)] == ["city", "talent"]
+    assert cards.count() == 3
+    assert [cards.nth(i).get_attribute("data-code-type") for i in range(3)] == ["city", "talent", "health"]
     assert "城市码" in cards.nth(0).inner_text()
     assert page.locator("[data-testid=code-countdown]").first.inner_text().strip()
     # And the QR drawn in the browser decodes to a token that verifies as alice's city code

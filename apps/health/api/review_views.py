@@ -47,7 +47,7 @@ class _KeyOutput(serializers.Serializer):
 class VerifierPackageApi(APIView):
     permission_classes = [api_client_permission()]
 
-    class OutputSerializer(serializers.Serializer):
+    class VerifierPackageOutput(serializers.Serializer):
         purpose = serializers.CharField()
         organization = serializers.CharField()
         issued_at = serializers.IntegerField()
@@ -56,7 +56,7 @@ class VerifierPackageApi(APIView):
         keys = _KeyOutput(many=True)
 
     @extend_schema(
-        responses={200: OutputSerializer,
+        responses={200: VerifierPackageOutput,
                    403: OpenApiResponse(description="`no_epidemic_control_grant`: the organization holds no "
                                                     "active grant for health.epidemic_control.")},
         operation_id="health_verifier_package",
@@ -68,13 +68,17 @@ class VerifierPackageApi(APIView):
     )
     def get(self, request):
         package = review_services.verifier_package_issue(organization=request.auth.organization)
-        return _no_store(Response(self.OutputSerializer(package).data))
+        return _no_store(Response(self.VerifierPackageOutput(package).data))
 
 
 # -- citizens: appeals -------------------------------------------------------------------------------------------
 
 
 class _AppealOutput(serializers.ModelSerializer):
+    # Plain text: one enum name (ToColourEnum, from the inputs) for the colour choice set in the schema.
+    colour = serializers.CharField(read_only=True)
+    to_colour = serializers.CharField(read_only=True)
+
     class Meta:
         model = Appeal
         fields = ["id", "colour", "grounds", "statement", "evidence_reference", "filed_at", "due_at", "state",
@@ -84,13 +88,13 @@ class _AppealOutput(serializers.ModelSerializer):
 class AppealFileApi(APIView):
     permission_classes = [citizen_permission()]
 
-    class InputSerializer(serializers.Serializer):
+    class AppealFileInput(serializers.Serializer):
         grounds = serializers.ChoiceField(choices=Appeal.Grounds.choices)
         statement = serializers.CharField(max_length=2000)
         evidence_reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
     @extend_schema(
-        request=InputSerializer,
+        request=AppealFileInput,
         responses={201: _AppealOutput,
                    400: OpenApiResponse(description="`nothing_to_appeal` (green), or a validation error."),
                    409: OpenApiResponse(description="`appeal_open`: one appeal at a time.")},
@@ -98,7 +102,7 @@ class AppealFileApi(APIView):
         summary="Dispute my colour, with evidence; the commission must answer within 48 hours",
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.AppealFileInput(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = review_services.appeal_file(citizen=request.user, **data.validated_data)
         return Response(_AppealOutput(appeal).data, status=201)
@@ -123,6 +127,8 @@ def _commission_staff(request: Any) -> None:
 
 
 class _ManualChangeOutput(serializers.ModelSerializer):
+    to_colour = serializers.CharField(read_only=True)
+
     class Meta:
         model = ManualChange
         fields = ["id", "to_colour", "reason_code", "legal_reference", "note", "batch", "venue", "requested_at",
@@ -132,7 +138,7 @@ class _ManualChangeOutput(serializers.ModelSerializer):
 class ManualChangeRequestApi(APIView):
     permission_classes = [citizen_permission()]
 
-    class InputSerializer(serializers.Serializer):
+    class ManualChangeRequestInput(serializers.Serializer):
         id_numbers = serializers.ListField(child=serializers.CharField(max_length=18), min_length=1,
                                            max_length=5000, help_text="Resident ID numbers; matched by keyed hash, "
                                            "never stored.")
@@ -145,7 +151,7 @@ class ManualChangeRequestApi(APIView):
                                       help_text="Idempotency key: the same batch again returns the same requests.")
 
     @extend_schema(
-        request=InputSerializer,
+        request=ManualChangeRequestInput,
         responses={201: _ManualChangeOutput(many=True),
                    400: OpenApiResponse(description="`unknown_citizens` (with the positions), or a validation "
                                                     "error (a reason outside the epidemiological list)."),
@@ -155,7 +161,7 @@ class ManualChangeRequestApi(APIView):
     )
     def post(self, request):
         _commission_staff(request)
-        data = self.InputSerializer(data=request.data)
+        data = self.ManualChangeRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         citizens, unknown = review_selectors.citizen_match_list(id_numbers=values.pop("id_numbers"))
@@ -235,17 +241,17 @@ class AppealListApi(APIView):
 class AppealAnswerApi(APIView):
     permission_classes = [citizen_permission()]
 
-    class InputSerializer(serializers.Serializer):
+    class AppealAnswerInput(serializers.Serializer):
         accept = serializers.BooleanField()
         answer = serializers.CharField(max_length=2000)
         to_colour = serializers.ChoiceField(choices=_COLOURS, required=False, default="green")
 
-    @extend_schema(request=InputSerializer, responses={200: _AppealOutput},
+    @extend_schema(request=AppealAnswerInput, responses={200: _AppealOutput},
                    operation_id="health_appeal_answer", tags=["health"],
                    summary="Answer an appeal; accepting recolours (cause appeal) and records why")
     def post(self, request, pk: int):
         _commission_staff(request)
-        data = self.InputSerializer(data=request.data)
+        data = self.AppealAnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = review_selectors.appeal_get(pk=pk)
         if appeal is None:
