@@ -8,7 +8,6 @@ from django.utils import timezone
 from apps.consent import services as consent_services
 from apps.identity import services as identity_services
 from apps.identity.models import Citizen, Organization
-from tests.conftest import PASSWORD
 
 EPIDEMIC = "health.epidemic_control"
 
@@ -96,5 +95,5 @@ def signed_in(api, user):
 
 
 def log_in_page(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
