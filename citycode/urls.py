@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -13,11 +12,9 @@ api_v1 = [
     path("", include("apps.consent.api.urls")),
     path("", include("apps.codes.api.public_urls")),
     path("", include("apps.codes.api.urls")),
+    path("", include("apps.health.api.urls")),
+    path("", include("apps.health.api.review_urls")),
 ]
-# The health code's review, appeals and verifier package (only when the health code type is switched on).
-_HEALTH_REVIEW = "apps.health" in settings.CITYCODE_CODE_TYPES
-if _HEALTH_REVIEW:
-    api_v1.append(path("", include("apps.health.api.review_urls")))
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -30,9 +27,9 @@ urlpatterns = [
     path("", include("apps.codes.urls")),
     path("", include("apps.consent.urls")),
     path("", include("apps.identity.urls")),
+    path("", include("apps.health.urls")),
+    path("", include("apps.health.review_urls")),
 ]
-if _HEALTH_REVIEW:
-    urlpatterns.append(path("", include("apps.health.review_urls")))
 
 handler400 = "citycode.urls.bad_request"
 handler403 = "citycode.urls.permission_denied"

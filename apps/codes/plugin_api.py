@@ -347,14 +347,18 @@ from citycode.error_codes import ErrorCodeEnum  # noqa: E402
 # citycode.errors imports DRF's views, which load identity's models: it cannot be imported while apps load (this
 # module is imported by every plugin's apps.py), so its exception classes (Conflict, DomainError, Forbidden,
 # NotFound) are resolved on first use, and are not in __all__ (a star import would resolve them too early).
-_LAZY_ERRORS = frozenset({"Conflict", "DomainError", "Forbidden", "NotFound"})
+# The same holds for the DRF permission class of signed-in people (IsCitizen) and the one-view-per-operation router.
+_LAZY = {
+    "Conflict": "citycode.errors", "DomainError": "citycode.errors", "Forbidden": "citycode.errors",
+    "NotFound": "citycode.errors", "IsCitizen": "apps.identity.permissions", "operations": "citycode.routing",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_ERRORS:
-        from citycode import errors
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(errors, name)
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ += [
@@ -409,7 +413,6 @@ def staff_acts_for(*, user: Any, organization: Any) -> bool:
 
 __all__ += [
     "api_client_permission",
-    "citizen_permission",
     "emergency_active_get",
     "emergency_declare",
     "emergency_last_end_get",
@@ -433,13 +436,6 @@ def api_client_permission() -> type:
     from apps.identity.permissions import IsApiClient
 
     return IsApiClient
-
-
-def citizen_permission() -> type:
-    """DRF permission class: a signed-in person (bearer token or session), not a machine."""
-    from apps.identity.permissions import IsCitizen
-
-    return IsCitizen
 
 
 def purpose_grant_active_check(*, organization: Any, purpose: str) -> bool:

@@ -88,8 +88,8 @@ def parse(content: bytes, file_format: str, *, today: dt.date) -> Parsed:
             return Parsed([], [{"line": 1, "field": "", "code": "invalid_header",
                                 "message": f"the first line must be {','.join(COLUMNS)}"}], 1, 0)
         for fields in reader:
-            if not fields or all(not f.strip() for f in fields):
-                continue
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # a blank line
             if len(fields) != len(COLUMNS):
                 records.append((reader.line_num, None))
                 continue

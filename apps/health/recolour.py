@@ -25,14 +25,16 @@ FACT_COLUMNS = (
     "case_kind", "case_since", "test_result", "test_on", "vaccine_doses", "vaccine_last", "high_risk_left",
     "medium_risk_left", "declared_on", "declared_fever", "declared_unwell", "clean_days",
 )
-_SEVERITY_SQL = ("CASE cr.kind WHEN 'confirmed' THEN 5 WHEN 'asymptomatic' THEN 4 WHEN 'suspected' THEN 3 "
+_SEVERITY_SQL = ("CASE x.kind WHEN 'confirmed' THEN 5 WHEN 'asymptomatic' THEN 4 WHEN 'suspected' THEN 3 "
                  "WHEN 'close_contact' THEN 2 ELSE 1 END")
-_LATEST_CASE = ("SELECT {col} FROM health_caserecord cr WHERE cr.citizen_id = c.id AND cr.since <= %(today)s "  # noqa: S608
-                f"ORDER BY cr.since DESC, {_SEVERITY_SQL} DESC LIMIT 1")
-_LATEST_TEST = ("SELECT {col} FROM health_testresult t WHERE t.citizen_id = c.id AND t.sampled_on <= %(today)s "
-                "ORDER BY t.sampled_on DESC, t.result DESC LIMIT 1")
-_LATEST_DECLARATION = ("SELECT {col} FROM health_declaration d WHERE d.citizen_id = c.id AND d.date <= %(today)s "
-                       "ORDER BY d.date DESC LIMIT 1")
+# The latest row of each kind of evidence is found by one correlated subquery for its id, then joined by primary
+# key: one index probe per citizen and table instead of one per column.
+_LATEST_CASE = ("SELECT x.id FROM health_caserecord x WHERE x.citizen_id = c.id AND x.since <= %(today)s "  # noqa: S608
+                f"ORDER BY x.since DESC, {_SEVERITY_SQL} DESC LIMIT 1")
+_LATEST_TEST = ("SELECT x.id FROM health_testresult x WHERE x.citizen_id = c.id AND x.sampled_on <= %(today)s "
+                "ORDER BY x.sampled_on DESC, x.result DESC LIMIT 1")
+_LATEST_DECLARATION = ("SELECT x.id FROM health_declaration x WHERE x.citizen_id = c.id AND x.date <= %(today)s "
+                       "ORDER BY x.date DESC LIMIT 1")
 _RISK_LEFT = ("SELECT MAX(tr.left_on) FROM health_travelrecord tr JOIN health_riskarea a ON a.id = tr.area_id "
               "WHERE tr.citizen_id = c.id AND a.level = '{level}' AND tr.arrived_on <= %(today)s "
               "AND tr.left_on >= a.risk_from AND (a.risk_until IS NULL OR tr.arrived_on <= a.risk_until)")
@@ -117,32 +119,41 @@ def rule_set_in_force(region_id: int, at: dt.datetime) -> RuleSetVersion | None:
 
 def _collect(run: str, selection: Selection, today: dt.date) -> None:
     """Insert one scratch row per selected citizen with its facts, then count its clean days."""
-    params = {**selection.params, "run": run, "today": today}
+    params: dict[str, Any] = {**selection.params, "run": run, "today": today}
+    key = " || '|' || ".join(f"COALESCE(CAST(f.{col} AS TEXT), '')" for col in FACT_COLUMNS)
     sql = f"""
         INSERT INTO health_recolourscratch (run, citizen_id, region_id, case_kind, case_since, case_list_id,
             test_result, test_on, vaccine_doses, vaccine_last, high_risk_left, medium_risk_left, declared_on,
             declared_fever, declared_unwell, unwell_on, clean_days, fkey)
-        SELECT %(run)s, c.id, {REGION_SQL},
-            ({_LATEST_CASE.format(col="cr.kind")}), ({_LATEST_CASE.format(col="cr.since")}),
-            ({_LATEST_CASE.format(col="cr.case_list_id")}),
-            ({_LATEST_TEST.format(col="t.result")}), ({_LATEST_TEST.format(col="t.sampled_on")}),
-            (SELECT COUNT(*) FROM health_vaccination v WHERE v.citizen_id = c.id AND v.vaccinated_on <= %(today)s),
-            (SELECT MAX(v.vaccinated_on) FROM health_vaccination v
-              WHERE v.citizen_id = c.id AND v.vaccinated_on <= %(today)s),
-            ({_RISK_LEFT.format(level="high")}), ({_RISK_LEFT.format(level="medium")}),
-            ({_LATEST_DECLARATION.format(col="d.date")}), ({_LATEST_DECLARATION.format(col="d.fever")}),
-            ({_LATEST_DECLARATION.format(col="d.unwell")}),
-            (SELECT MAX(d.date) FROM health_declaration d WHERE d.citizen_id = c.id AND d.unwell
-              AND d.date <= %(today)s),
-            0, ''
-        FROM identity_citizen c WHERE {selection.where}
+        SELECT %(run)s, f.citizen_id, f.region_id, f.case_kind, f.case_since, f.case_list_id, f.test_result,
+            f.test_on, f.vaccine_doses, f.vaccine_last, f.high_risk_left, f.medium_risk_left, f.declared_on,
+            f.declared_fever, f.declared_unwell, f.unwell_on, f.clean_days, {key}
+        FROM (
+            SELECT c.id AS citizen_id, {REGION_SQL} AS region_id,
+                cr.kind AS case_kind, cr.since AS case_since, cr.case_list_id AS case_list_id,
+                t.result AS test_result, t.sampled_on AS test_on,
+                (SELECT COUNT(*) FROM health_vaccination v
+                  WHERE v.citizen_id = c.id AND v.vaccinated_on <= %(today)s) AS vaccine_doses,
+                (SELECT MAX(v.vaccinated_on) FROM health_vaccination v
+                  WHERE v.citizen_id = c.id AND v.vaccinated_on <= %(today)s) AS vaccine_last,
+                ({_RISK_LEFT.format(level="high")}) AS high_risk_left,
+                ({_RISK_LEFT.format(level="medium")}) AS medium_risk_left,
+                d.date AS declared_on, d.fever AS declared_fever, d.unwell AS declared_unwell,
+                (SELECT MAX(u.date) FROM health_declaration u WHERE u.citizen_id = c.id AND u.unwell
+                  AND u.date <= %(today)s) AS unwell_on,
+                0 AS clean_days
+            FROM identity_citizen c
+            LEFT JOIN health_caserecord cr ON cr.id = ({_LATEST_CASE})
+            LEFT JOIN health_testresult t ON t.id = ({_LATEST_TEST})
+            LEFT JOIN health_declaration d ON d.id = ({_LATEST_DECLARATION})
+            WHERE {selection.where}
+        ) f
     """  # noqa: S608
     adverse = _greatest("s.case_since", "CASE WHEN s.test_result = 'positive' THEN s.test_on END",
                         "s.high_risk_left", "s.medium_risk_left", "s.unwell_on")
-    key = " || '|' || ".join(f"COALESCE(CAST(s.{col} AS TEXT), '')" for col in FACT_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        # Only citizens with a clean declaration can have clean days: skip the count for everyone else.
+        # Only citizens with a declaration can have clean days: count them (and re-key them) for those alone.
         cursor.execute(
             f"""UPDATE health_recolourscratch AS s SET clean_days = (
                     SELECT COUNT(*) FROM health_declaration d WHERE d.citizen_id = s.citizen_id AND NOT d.unwell
@@ -150,16 +161,22 @@ def _collect(run: str, selection: Selection, today: dt.date) -> None:
                 WHERE s.run = %(run)s AND s.declared_on IS NOT NULL""",  # noqa: S608
             {"run": run, "today": today},
         )
-        cursor.execute(f"UPDATE health_recolourscratch AS s SET fkey = {key} WHERE s.run = %(run)s", {"run": run})  # noqa: S608
+        cursor.execute(
+            f"UPDATE health_recolourscratch AS s SET fkey = {key.replace('f.', 's.')} "  # noqa: S608
+            "WHERE s.run = %(run)s AND s.declared_on IS NOT NULL", {"run": run})
+        if connection.vendor == "postgresql":
+            # the grouping and the joins below plan with the run's real size, not an empty table's guess
+            cursor.execute("ANALYZE health_recolourscratch")
 
 
 def _decide(run: str, now: dt.datetime, rule_sets: dict[int, RuleSetVersion | None]) -> int:
     """Evaluate each distinct (region, facts) once and store the decisions. Returns how many fact sets there were."""
-    columns = ", ".join(f"MIN(s.{col})" for col in FACT_COLUMNS)
+    # fkey is all the facts: rows with the same (region, fkey) have the same facts, so DISTINCT keeps one of each
+    columns = ", ".join(f"s.{col}" for col in FACT_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.region_id, s.fkey, {columns} FROM health_recolourscratch s "  # noqa: S608
-            "WHERE s.run = %(run)s AND s.region_id IS NOT NULL GROUP BY s.region_id, s.fkey",
+            f"SELECT DISTINCT s.region_id, s.fkey, {columns} FROM health_recolourscratch s "  # noqa: S608
+            "WHERE s.run = %(run)s AND s.region_id IS NOT NULL",
             {"run": run},
         )
         groups = cursor.fetchall()
@@ -212,7 +229,7 @@ def _moves(run: str) -> dict[tuple[str, str], int]:
 
 
 def _apply(run: str, now: dt.datetime, cause: str) -> None:
-    params = {"run": run, "now": now, "cause": cause}
+    params: dict[str, Any] = {"run": run, "now": now, "cause": cause}
     with connection.cursor() as cursor:
         # 1. the transitions of everyone whose colour changes (a first colour counts: the citizen sees "since")
         cursor.execute(

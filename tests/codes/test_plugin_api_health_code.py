@@ -36,14 +36,13 @@ def checkpoint(make_org, bureau):
 
 
 def test_every_name_is_exported():
-    for name in ("api_client_permission", "citizen_permission", "emergency_active_get", "emergency_declare",
+    for name in ("api_client_permission", "emergency_active_get", "emergency_declare",
                  "emergency_last_end_get", "purpose_grant_active_check", "purpose_grant_list", "secret_key_derive"):
         assert name in plugin_api.__all__ and callable(getattr(plugin_api, name))
 
 
 def test_the_permission_classes_are_identity_s():
     assert plugin_api.api_client_permission() is permissions.IsApiClient
-    assert plugin_api.citizen_permission() is permissions.IsCitizen
 
 
 def test_grant_check_follows_the_grant_s_life(checkpoint, bureau, make_org):

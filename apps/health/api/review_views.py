@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 from apps.codes.plugin_api import (
     DomainError,
     Forbidden,
+    IsCitizen,
     NotFound,
     api_client_permission,
-    citizen_permission,
 )
 
 from .. import review_selectors, review_services
@@ -86,7 +86,7 @@ class _AppealOutput(serializers.ModelSerializer):
 
 
 class AppealFileApi(APIView):
-    permission_classes = [citizen_permission()]
+    permission_classes = [IsCitizen]
 
     class AppealFileInput(serializers.Serializer):
         grounds = serializers.ChoiceField(choices=Appeal.Grounds.choices)
@@ -109,7 +109,7 @@ class AppealFileApi(APIView):
 
 
 class MyAppealsApi(APIView):
-    permission_classes = [citizen_permission()]
+    permission_classes = [IsCitizen]
 
     @extend_schema(responses={200: _AppealOutput(many=True)}, operation_id="health_my_appeals", tags=["health"],
                    summary="My appeals and their answers")
@@ -136,7 +136,7 @@ class _ManualChangeOutput(serializers.ModelSerializer):
 
 
 class ManualChangeRequestApi(APIView):
-    permission_classes = [citizen_permission()]
+    permission_classes = [IsCitizen]
 
     class ManualChangeRequestInput(serializers.Serializer):
         id_numbers = serializers.ListField(child=serializers.CharField(max_length=18), min_length=1,
@@ -174,7 +174,7 @@ class ManualChangeRequestApi(APIView):
 
 
 class ManualChangeListApi(APIView):
-    permission_classes = [citizen_permission()]
+    permission_classes = [IsCitizen]
 
     @extend_schema(responses={200: _ManualChangeOutput(many=True)}, operation_id="health_manual_change_list",
                    tags=["health"], summary="Manual changes waiting for a second officer")
@@ -196,7 +196,7 @@ def _change(pk: int) -> ManualChange:
 
 
 class ManualChangeApproveApi(APIView):
-    permission_classes = [citizen_permission()]
+    permission_classes = [IsCitizen]
 
     @extend_schema(request=_DecisionInput, responses={
         200: _ManualChangeOutput,
@@ -214,7 +214,7 @@ class ManualChangeApproveApi(APIView):
 
 
 class ManualChangeRejectApi(APIView):
-    permission_classes = [citizen_permission()]
+    permission_classes = [IsCitizen]
 
     @extend_schema(request=_DecisionInput, responses={200: _ManualChangeOutput},
                    operation_id="health_manual_change_reject", tags=["health"],
@@ -229,7 +229,7 @@ class ManualChangeRejectApi(APIView):
 
 
 class AppealListApi(APIView):
-    permission_classes = [citizen_permission()]
+    permission_classes = [IsCitizen]
 
     @extend_schema(responses={200: _AppealOutput(many=True)}, operation_id="health_appeal_list", tags=["health"],
                    summary="Appeals waiting for an answer (escalated ones included), oldest due first")
@@ -239,7 +239,7 @@ class AppealListApi(APIView):
 
 
 class AppealAnswerApi(APIView):
-    permission_classes = [citizen_permission()]
+    permission_classes = [IsCitizen]
 
     class AppealAnswerInput(serializers.Serializer):
         accept = serializers.BooleanField()
@@ -267,7 +267,7 @@ class _AlertOutput(serializers.ModelSerializer):
 
 
 class AlertListApi(APIView):
-    permission_classes = [citizen_permission()]
+    permission_classes = [IsCitizen]
 
     @extend_schema(responses={200: _AlertOutput(many=True)}, operation_id="health_alert_list", tags=["health"],
                    summary="Alerts for the health commission and the data bureau")

@@ -28,7 +28,7 @@ class RuleSetVersion(models.Model):
     title_zh = models.CharField(_("title (zh-Hans)"), max_length=200)
     title_en = models.CharField(_("title (en)"), max_length=200)
     rules = models.JSONField(_("rules"), default=list)
-    test_cases = models.JSONField(_("test cases"), default=list)
+    test_cases = models.JSONField(_("test cases"), default=list, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
     valid_from = models.DateTimeField(_("in force from"))
     valid_until = models.DateTimeField(_("in force until"), null=True, blank=True)

@@ -7,8 +7,7 @@ import pytest
 from django.utils import timezone
 
 from apps.consent import services as consent_services
-from apps.health import review_services, services, tasks
-from apps.health import models
+from apps.health import models, review_services, services, tasks
 from tests.health.review.conftest import log_in_page, signed_in
 
 pytestmark = pytest.mark.django_db
