@@ -195,3 +195,17 @@ def test_model_validation_carries_the_human_messages(officer, citizen):
     assert messages["health_manual_second_officer"] in text
     assert messages["health_manual_decision_complete"] in text
     assert "health_manual" not in text
+
+
+def test_an_officer_cannot_approve_a_change_of_their_own_colour(officer, officer2):
+    # given officer A asks to turn officer B green again (a corrected record)
+    from apps.health import services
+
+    services.colour_set(citizen=officer2, to_colour="yellow", cause="manual", reason_code="medium_risk_area",
+                        legal_reference=LAW, decided_by=officer)
+    change = _request(officer, officer2, to_colour="green", reason_code="record_corrected")
+    # then B cannot approve it: it would be his own colour
+    with pytest.raises(DomainError) as exc:
+        review_services.manual_change_approve(change=change, approved_by=officer2)
+    assert exc.value.code == "own_colour"
+    assert _colour(officer2) == "yellow"
