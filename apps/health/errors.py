@@ -42,4 +42,5 @@ class HealthReviewErrorCode(ErrorCodeEnum):
     CHANGE_PENDING = "change_pending", 409
     APPEAL_OPEN = "appeal_open", 409
     COLOUR_UNCHANGED = "colour_unchanged", 409
+    BATCH_KEY_REUSED = "batch_key_reused", 409
     PURPOSE_KEY_WIPED = "purpose_key_wiped", 410

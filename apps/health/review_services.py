@@ -190,6 +190,13 @@ def manual_change_request(*, requested_by: Any, citizen: Any, to_colour: str, re
     batch = batch or uuid.uuid4().hex
     existing = ManualChange.objects.filter(batch=batch, citizen=citizen).first()
     if existing is not None:
+        # The same request again is a no-op; the same batch key for anything else (another officer, another
+        # colour or reason) is an error, never a quiet return of someone else's request (Stripe's rule).
+        same = (existing.requested_by_id, existing.to_colour, existing.reason_code, existing.legal_reference) == (
+            requested_by.pk, to_colour, reason_code, legal_reference.strip())
+        if not same:
+            raise Conflict(HealthReviewErrorCode.BATCH_KEY_REUSED,
+                           _("This batch key was used for a different request."))
         return existing
     if to_colour == _current_colour(citizen):
         raise Conflict(HealthReviewErrorCode.COLOUR_UNCHANGED, _("The citizen already has this colour."))

@@ -209,3 +209,15 @@ def test_an_officer_cannot_approve_a_change_of_their_own_colour(officer, officer
         review_services.manual_change_approve(change=change, approved_by=officer2)
     assert exc.value.code == "own_colour"
     assert _colour(officer2) == "yellow"
+
+
+def test_a_batch_key_reused_for_another_request_is_refused_not_quietly_returned(officer, officer2, citizen):
+    first = _request(officer, citizen, batch="B-1")
+    # the same request again returns it
+    assert _request(officer, citizen, batch="B-1").pk == first.pk
+    # another officer, or another colour, under the same key is refused
+    for who, kw in ((officer2, {}), (officer, {"to_colour": "yellow"})):
+        with pytest.raises(DomainError) as exc:
+            _request(who, citizen, batch="B-1", **kw)
+        assert exc.value.code == "batch_key_reused" and exc.value.status_code == 409
+    assert ManualChange.objects.count() == 1
