@@ -87,9 +87,14 @@ def test_a_verifier_whose_grant_was_revoked_gets_no_new_key(api, red, emergency,
     assert "keys" not in response.json()
 
 
-def test_tomorrow_s_key_comes_only_in_the_last_hours_of_the_day(checkpoint, emergency, settings):
+def test_tomorrow_s_key_comes_only_in_the_last_hours_of_the_day(checkpoint, bureau, settings):
     settings.CITYCODE_HEALTH_PURPOSE_KEY_PREFETCH_HOURS = 4
     today = timezone.localdate()
+    # given an emergency covering the whole of today (whatever the time the test runs at)
+    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    consent_services.emergency_declare(name="e", legal_reference="law", purposes=["health.epidemic_control"],
+                                       starts_at=midnight - dt.timedelta(days=1),
+                                       ends_at=midnight + dt.timedelta(days=2), declared_by=bureau["admin"])
     morning = timezone.make_aware(dt.datetime.combine(today, dt.time(9)))
     evening = timezone.make_aware(dt.datetime.combine(today, dt.time(21)))
     at_nine = review_services.verifier_package_issue(organization=checkpoint["org"], now=morning)
