@@ -294,3 +294,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# -- health code: review, appeals, the epidemic-control purpose key (apps/health, health_code's part) --
+# An alert for the health commission and the data bureau when, within the window, a manual batch, or manual reds
+# tied to one venue, exceed these; or when one case list has decided more reds than the last figure.
+CITYCODE_HEALTH_ALERT_WINDOW_HOURS = env_int("CITYCODE_HEALTH_ALERT_WINDOW_HOURS", 24)
+CITYCODE_HEALTH_ALERT_MANUAL_BATCH = env_int("CITYCODE_HEALTH_ALERT_MANUAL_BATCH", 50)
+CITYCODE_HEALTH_ALERT_VENUE_REDS = env_int("CITYCODE_HEALTH_ALERT_VENUE_REDS", 20)
+CITYCODE_HEALTH_ALERT_LIST_REDS = env_int("CITYCODE_HEALTH_ALERT_LIST_REDS", 5000)
+# The commission answers an appeal within this many hours, or it escalates (Hubei 2022: 48 hours).
+CITYCODE_HEALTH_APPEAL_ANSWER_HOURS = env_int("CITYCODE_HEALTH_APPEAL_ANSWER_HOURS", 48)
+# Verifiers receive tomorrow's purpose key this many hours before midnight (an offline gate keeps reading).
+CITYCODE_HEALTH_PURPOSE_KEY_PREFETCH_HOURS = env_int("CITYCODE_HEALTH_PURPOSE_KEY_PREFETCH_HOURS", 4)
+# Outside an emergency, health evidence older than this is deleted (the epidemic-control purpose's 30 days).
+CITYCODE_HEALTH_EVIDENCE_RETENTION_DAYS = env_int("CITYCODE_HEALTH_EVIDENCE_RETENTION_DAYS", 30)
+CELERY_BEAT_SCHEDULE["health-purpose-keys-rotate"] = {"task": "health.purpose_keys_rotate", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["health-appeals-escalate"] = {"task": "health.appeals_escalate", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["health-alerts-check"] = {"task": "health.alerts_check", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["health-evidence-retention"] = {"task": "health.evidence_retention", "schedule": 3600.0}

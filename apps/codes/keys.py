@@ -35,6 +35,12 @@ def _derive(info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"citycode", info=info).derive(secret)
 
 
+def plugin_key_derive(info: bytes) -> bytes:
+    """A 32-byte key for a plugin's own secrets at rest. Always under the ``citycode/plugin/`` namespace, so a
+    plugin can never derive core's keys (issuer-key wrapping, subject handles)."""
+    return _derive(b"citycode/plugin/" + info)
+
+
 @lru_cache(maxsize=4)
 def _wrapping_key(secret_fingerprint: str) -> AESGCM:
     return AESGCM(_derive(b"citycode/issuer-keys/v1"))

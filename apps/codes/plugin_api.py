@@ -1025,3 +1025,90 @@ def purpose_label_get(*, code: str, language: str | None = None) -> str:
 
     purpose = consent_selectors.purpose_get(code=code)
     return code if purpose is None else str(localized(purpose, "label", language))
+
+# -- needed by apps.health (health_code: review, appeals, the epidemic-control purpose key) ----------------------
+# Thin, typed wrappers. Each imports core on first call: this module is imported while apps load, before any model
+# is ready. (Errors, organization_by_slug, staff_acts_for and id_number_hash come from the section above.)
+
+__all__ += [
+    "api_client_permission",
+    "emergency_active_get",
+    "emergency_declare",
+    "emergency_last_end_get",
+    "purpose_grant_active_check",
+    "purpose_grant_list",
+    "secret_key_derive",
+]
+
+
+def api_client_permission() -> type:
+    """DRF permission class: a machine authenticated with ``Authorization: Api-Key <key>`` (``request.auth`` is
+    then its ``identity.ApiClient``, ``request.auth.organization`` the organization it acts for)."""
+    from apps.identity.permissions import IsApiClient
+
+    return IsApiClient
+
+
+def purpose_grant_active_check(*, organization: Any, purpose: str) -> bool:
+    """Whether the organization holds an active grant (not revoked, expired or not yet valid) for the purpose
+    now. False for an unknown purpose or an inactive organization."""
+    from apps.consent import selectors
+
+    the_purpose = selectors.purpose_get(code=purpose)
+    if the_purpose is None or organization is None or not organization.is_active:
+        return False
+    return selectors.active_grant_get(organization=organization, purpose=the_purpose) is not None
+
+
+def purpose_grant_list(*, purpose: str) -> list[Any]:
+    """The organizations holding an active grant for the purpose now (``identity.Organization``), by slug."""
+    from apps.consent import selectors
+
+    the_purpose = selectors.purpose_get(code=purpose)
+    return [] if the_purpose is None else selectors.granted_organization_list(purpose=the_purpose)
+
+
+def emergency_active_get(*, purpose: str, now: dt.datetime | None = None) -> Any:
+    """The declared emergency covering the purpose at ``now`` (``consent.Emergency``; the latest if several
+    overlap), or None. The consent gate shows epidemic-only categories (the health colour) only while one does."""
+    from django.utils import timezone
+
+    from apps.consent import gate_queries, selectors
+
+    the_purpose = selectors.purpose_get(code=purpose)
+    if the_purpose is None:
+        return None
+    emergency_id = gate_queries.active_emergency_id(purpose_id=the_purpose.pk, now=now or timezone.now())
+    return None if emergency_id is None else selectors.emergency_get(emergency_id=emergency_id)
+
+
+def emergency_last_end_get(*, purpose: str, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the last emergency covering the purpose ended (before ``now``), or None if none has ended."""
+    from django.utils import timezone
+
+    from apps.consent import selectors
+
+    moment = now or timezone.now()
+    ended = selectors.emergency_list().filter(purposes__code=purpose, ends_at__lte=moment).order_by("-ends_at")
+    last = ended.values_list("ends_at", flat=True).first()
+    return last
+
+
+def emergency_declare(*, name: str, legal_reference: str, purposes: list[str], starts_at: dt.datetime,
+                      ends_at: dt.datetime, proposed_by: Any, approved_by: Any) -> Any:
+    """Declare an emergency covering the purposes the way the data bureau must: one administrator proposes, a
+    second approves (the two-person rule; demo seeding and tests). Returns the declared ``consent.Emergency``."""
+    from apps.consent import services
+
+    proposal = services.emergency_propose(name=name, legal_reference=legal_reference, purposes=list(purposes),
+                                          starts_at=starts_at, ends_at=ends_at, proposed_by=proposed_by)
+    return services.proposal_approve(proposal=proposal, approved_by=approved_by).emergency
+
+
+def secret_key_derive(*, info: str) -> bytes:
+    """A 32-byte key for encrypting a plugin's secrets at rest, derived (HKDF-SHA256) from the platform's key
+    encryption key with ``info`` naming its use (``"health/purpose-keys/v1"``), in a namespace of its own (never
+    one of core's keys); never stored."""
+    from apps.codes import keys
+
+    return keys.plugin_key_derive(info.encode("utf-8"))

@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from . import reference_rules, selectors, services
+from . import demo_review, reference_rules, selectors, services
 from .models import RuleSetVersion
 
 # bob's fictitious demo ID number (apps/identity/demo.py registers him with it); a plugin cannot import core's demo.
@@ -38,3 +38,4 @@ def seed(*, stdout) -> None:
         services.case_list_apply(case_list_id=case_list.pk)
     stdout.write("Health: regions hangzhou (default) and hubei have rules in force; alice is green, bob is red "
                  "(confirmed, on the demo case list); officer/citycode-demo runs the commission's pages.")
+    demo_review.seed(stdout=stdout)  # health_code: emergency, a pending manual change, an appeal

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_urls, views
 
 urlpatterns = [
     path("health/commission/case-lists/", views.case_lists, name="health-case-lists"),
@@ -9,4 +9,5 @@ urlpatterns = [
     path("health/commission/rules/<int:pk>/", views.rule_set, name="health-rule-set"),
     path("health/commission/rules/<int:pk>/dry-run", views.rule_set_dry_run, name="health-rule-set-dry-run"),
     path("health/commission/rules/<int:pk>/publish", views.rule_set_publish, name="health-rule-set-publish"),
+    *review_urls.urlpatterns,  # the citizen's health code page and the commission's review queue
 ]

@@ -38,7 +38,7 @@ def test_alices_page_draws_her_codes_as_qr_codes_that_verify(page, demo_city):
     # Then her codes are drawn, city first, each with a countdown
     cards = page.locator("[data-testid=code-card]")
     drawn = [cards.nth(i).get_attribute("data-code-type") for i in range(cards.count())]
-    assert drawn[:2] == ["city", "talent"] and {"transit", "medical", "licence", "library_card"} <= set(drawn)
+    assert drawn[:2] == ["city", "talent"] and {"transit", "medical", "licence", "health", "library_card"} <= set(drawn)
     assert "城市码" in cards.nth(0).inner_text()
     assert page.locator("[data-testid=code-countdown]").first.inner_text().strip()
     # And the QR drawn in the browser decodes to a token that verifies as alice's city code

@@ -50,6 +50,11 @@ class CodeTypeContract:
     def code_type(self) -> CodeType:
         return registry.get(self.code_type_key)
 
+    def offline_view(self, claims: dict) -> dict:
+        """What a reader entitled to it reads in a token's claims. A code type that seals a claim afresh for every
+        token (the health colour) overrides this to open it, so two issues compare by content."""
+        return claims
+
     def issue(self, code_type, citizen):
         claims = code_type.claims_for(citizen)
         assert claims is not None, "the holder must hold the code"
@@ -90,8 +95,9 @@ class CodeTypeContract:
         # Then it carries this type, the holder's pseudonym and the code type's claims
         assert verified.code_type == code_type.key
         assert verified.sub == issued.sub
-        assert verified.claims == {name: value for name, value in (code_type.claims_for(holder) or {}).items()
-                                   if name in code_type.offline_claims}
+        assert self.offline_view(verified.claims) == self.offline_view(
+            {name: value for name, value in (code_type.claims_for(holder) or {}).items()
+             if name in code_type.offline_claims})
         assert selectors.token_subject_get(verified=verified) == holder
         # And it expires within the code type's lifetime
         assert verified.expires_at - verified.issued_at <= code_type.lifetime

@@ -25,7 +25,9 @@ def emergency_check(*, name: str, legal_reference: str, purposes: list[str | Pur
     if not covered:
         raise ValidationError({"purposes": ValidationError(_("Name the purposes the emergency covers."),
                                                            code="required")})
-    wrong = [p.code for p in covered if p.legal_basis != LegalBasis.EMERGENCY]
+    # An epidemic-control purpose may be covered whatever its basis: its epidemic-only categories (the health
+    # colour) are disclosed only while an emergency covers it (the gate), never outside one.
+    wrong = [p.code for p in covered if p.legal_basis != LegalBasis.EMERGENCY and not p.epidemic_control]
     if wrong:
         raise DomainError(ConsentErrorCode.PURPOSE_NOT_EMERGENCY,
             _("These purposes do not rest on an emergency basis: %(codes)s") % {"codes": ", ".join(wrong)},
@@ -47,9 +49,10 @@ def emergency_declare(
     declared_by: Citizen | ApiClient,
     proposed_by_label: str = "",
 ) -> Emergency:
-    """Declare an emergency. Only purposes whose legal basis is `emergency` may be covered; while it lasts they
-    need no consent, after `ends_at` they need consent again. The API only proposes one (``emergency_propose``):
-    this applies it once a second administrator approves."""
+    """Declare an emergency. Only purposes whose legal basis is `emergency`, or epidemic-control purposes, may be
+    covered; while it lasts emergency-basis purposes need no consent (after `ends_at` they need consent again),
+    and epidemic-control purposes may see the health colour (never outside an emergency). The API only proposes
+    one (``emergency_propose``): this applies it once a second administrator approves."""
     label = _approver_label(declared_by)
     if proposed_by_label:
         label = f"{label}, proposed by {proposed_by_label}"

@@ -17,7 +17,7 @@ from apps.identity.models import ApiClient, Citizen, Organization
 from citycode.errors import Forbidden, NotFound
 
 from .. import chain, gate_queries
-from ..models import CHAIN_FORMAT, GENESIS_HASH, AccessLog, DataCategory, LegalBasis, Purpose
+from ..models import CHAIN_FORMAT, EPIDEMIC_ONLY_CATEGORIES, GENESIS_HASH, AccessLog, DataCategory, LegalBasis, Purpose
 
 GENERIC_DENIAL = ConsentErrorCode.NOT_DISCLOSED.value
 
@@ -55,6 +55,7 @@ DENIAL_MESSAGES = {
     "grant_not_yet_valid": gettext_lazy("The organization's grant for this purpose is not valid yet."),
     "actor_not_authorized": gettext_lazy("The actor may not act for this organization."),
     "category_not_allowed": gettext_lazy("A requested data category is outside the purpose's bound."),
+    "no_emergency": gettext_lazy("The health colour is shown only while a declared emergency covers the purpose."),
     "no_categories_requested": gettext_lazy("No data category was requested."),
     "no_consent": gettext_lazy("The citizen has not consented to this purpose."),
     "consent_withdrawn": gettext_lazy("The citizen withdrew consent to this purpose."),
@@ -157,13 +158,25 @@ def _decide(*, organization: Organization, purpose: str | Purpose, citizen: Citi
         decision.reason = "category_not_allowed"
         return decision
 
+    eligible = requested
+    if not EPIDEMIC_ONLY_CATEGORIES.isdisjoint(requested):
+        # The health colour serves epidemic control during a declared emergency only (issue 11): outside one it
+        # is never disclosed, whatever the basis; the emergency it rested on is logged with the row.
+        decision.emergency_id = gate_queries.active_emergency_id(purpose_id=purpose_id, now=now)
+        if decision.emergency_id is None:
+            eligible = [c for c in requested if c not in EPIDEMIC_ONLY_CATEGORIES]
+            if not eligible:
+                decision.reason = "no_emergency"
+                return decision
+
     if legal_basis == LegalBasis.STATUTORY:
-        decision.allowed, decision.basis = tuple(requested), LegalBasis.STATUTORY
+        decision.allowed, decision.basis = tuple(eligible), LegalBasis.STATUTORY
         return decision
     if legal_basis == LegalBasis.EMERGENCY:
-        decision.emergency_id = gate_queries.active_emergency_id(purpose_id=purpose_id, now=now)
+        if decision.emergency_id is None:
+            decision.emergency_id = gate_queries.active_emergency_id(purpose_id=purpose_id, now=now)
         if decision.emergency_id is not None:
-            decision.allowed, decision.basis = tuple(requested), LegalBasis.EMERGENCY
+            decision.allowed, decision.basis = tuple(eligible), LegalBasis.EMERGENCY
             return decision
 
     # Consent (and emergency purposes outside an emergency): the citizen's own consents decide.
@@ -173,7 +186,7 @@ def _decide(*, organization: Organization, purpose: str | Purpose, citizen: Citi
         decision.reason = f"consent_{states[0][1]}" if states else "no_consent"
         return decision
     consented = set().union(*(cats for _cid, cats in live))
-    allowed = tuple(c for c in requested if c in consented)
+    allowed = tuple(c for c in eligible if c in consented)
     if not allowed:
         # A category the citizen did consent to, until it was reclassified, waits for their renewal.
         waiting = {c for _cid, status, cats, renewal in consents if status == "active" for c in renewal}

@@ -21,6 +21,7 @@ from .evidence import (
     TravelRecord,
     Vaccination,
 )
+from .review import EPIDEMIC_REASONS, Alert, Appeal, EpidemicReason, ManualChange, PurposeKey  # noqa: F401 (health_code)
 from .rules import RuleSetVersion
 
 __all__ = [
