@@ -1,8 +1,8 @@
 /* The wallet's ride code: a non-extractable P-256 key made with WebCrypto and kept in IndexedDB, a rider
  * certificate for its public key, and a fresh code signed on this phone every REFRESH_S seconds — with no network.
  *
- * A certificate lives hours; a new one (with a NEW key, so certificates share nothing) is fetched when less than
- * RENEW_BEFORE_S is left and the phone is online. A phone that cannot make or keep a key gets short
+ * A certificate lives hours; online, a new one (with a NEW key, so certificates share nothing) replaces it after
+ * ROTATE_AFTER_S, or when less than RENEW_BEFORE_S is left; offline the current one serves until it expires. A phone that cannot make or keep a key gets short
  * server-signed codes instead. A service worker keeps the page and its scripts for offline reloads.
  */
 (function () {
@@ -19,6 +19,9 @@
   var store = new R.Store("citycode-ride");
   var REFRESH_S = 20;          // under the certificate's code lifetime (30 s): a code is never shown stale
   var RENEW_BEFORE_S = 1800;
+  // Online, a certificate older than this is replaced (new key, new pseudonym) at the next refresh: the codes of
+  // two rides more than ten minutes apart then share nothing. Offline, the old one serves until it expires.
+  var ROTATE_AFTER_S = 600;
   var RETRY_MS = 5000;
   var timer = null;
   var mode = "device";
@@ -79,7 +82,8 @@
         var record = {
           operator: operator(), certificate: R.b64uDecode(data.certificate), privateKey: keys.privateKey,
           expiresAt: Math.floor(new Date(data.expires_at).getTime() / 1000) + data.skew,
-          lifetime: data.code_lifetime, counter: 0, skew: data.skew, health: data.health_colour
+          lifetime: data.code_lifetime, counter: 0, skew: data.skew, health: data.health_colour,
+          obtainedAt: Math.floor(Date.now() / 1000) + data.skew
         };
         return store.set(recordKey(), record).then(function () { return record; });
       });
@@ -87,7 +91,8 @@
 
   function current() {
     return store.get(recordKey()).then(function (record) {
-      var fresh = record && record.expiresAt - now(record) > RENEW_BEFORE_S;
+      var fresh = record && record.expiresAt - now(record) > RENEW_BEFORE_S &&
+        now(record) - (record.obtainedAt || 0) < ROTATE_AFTER_S;
       if (fresh || (record && !navigator.onLine && record.expiresAt > now(record))) { return record; }
       return renew().catch(function (error) {
         if (refused(error)) {

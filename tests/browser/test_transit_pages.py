@@ -97,6 +97,49 @@ def test_the_wallet_signs_ride_codes_on_the_phone_and_keeps_going_offline(page, 
     page.context.set_offline(False)
 
 
+def test_online_the_wallet_takes_a_new_certificate_with_a_new_key_every_ten_minutes(page, operator, bus_reader,
+                                                                                     rider):
+    # Given the rider's page, with the browser's clock under the test's control
+    page.clock.install()
+    log_in(page, _password(rider).username, PASSWORD)
+    page.goto("/transit/ride-code/")
+    root = page.locator("[data-ride-code]")
+    page.wait_for_selector("[data-ride-code][data-state=ready]")
+    first = reader_logic.verify(root.get_attribute("data-code"), package=_package(bus_reader))
+    # When eleven minutes pass with the page open and online
+    page.clock.run_for(11 * 60 * 1000)
+    # Then a code from a second certificate appears: another pseudonym (and another device key)
+    later = first
+    for _attempt in range(50):
+        code = root.get_attribute("data-code")
+        later = reader_logic.verify(code, package=_package(bus_reader), now=_generated_at(code))
+        if later.pseudonym != first.pseudonym:
+            break
+        page.clock.run_for(20 * 1000)
+    assert later.pseudonym != first.pseudonym
+    keys = [c.device_key for c in selectors.certificate_list(account=RideAccount.objects.get(citizen=rider))]
+    assert len(keys) >= 2 and keys[0] != keys[-1]
+
+
+def test_the_wallet_page_reloads_and_signs_with_no_network_at_all(page, operator, bus_reader, rider):
+    # Given the ride code page loaded once (its service worker installed, the certificate in IndexedDB)
+    log_in(page, _password(rider).username, PASSWORD)
+    page.goto("/transit/ride-code/")
+    page.wait_for_selector("[data-ride-code][data-state=ready]")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now the worker controls the page and has kept a copy of it
+    page.wait_for_selector("[data-ride-code][data-state=ready]")
+    assert page.evaluate("() => !!navigator.serviceWorker.controller")
+    # When the phone loses the network and the page is opened again
+    page.context.set_offline(True)
+    page.reload()
+    # Then the page comes from the worker and a code is signed on the phone, which the reader accepts
+    page.wait_for_selector("[data-ride-code][data-state=ready]")
+    code = page.locator("[data-ride-code]").get_attribute("data-code")
+    assert reader_logic.verify(code, package=_package(bus_reader)).device_bound
+    page.context.set_offline(False)
+
+
 def test_the_wallet_shows_no_code_in_arrears_and_one_again_after_paying(page, operator, bus_reader, rider):
     account = services.account_arrears_enter(account=RideAccount.objects.get(citizen=rider), reason="charge_failed")
     log_in(page, _password(rider).username, PASSWORD)
@@ -232,6 +275,10 @@ def _phone(citizen, operator) -> Phone:
     issued = services.certificate_issue(account=RideAccount.objects.get(citizen=citizen), operator=operator,
                                         device_jwk=jwk_of(key))
     return Phone(key=key, certificate=issued.encoded)
+
+
+def _generated_at(code: str) -> int:
+    return cbor2.loads(_members(code)[2])[1]
 
 
 def _members(code):
