@@ -138,7 +138,8 @@ def cap_set(
 
 
 def _digest(taps: Sequence[dict[str, Any]]) -> str:
-    canonical = sorted((t["uid"], t["at"].isoformat(), t["pseudonym"], t["direction"]) for t in taps)
+    # The instant, not its spelling: the same tap sent again with another UTC offset is the same tap.
+    canonical = sorted((t["uid"], t["at"].timestamp(), t["pseudonym"], t["direction"]) for t in taps)
     return hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
 
 
