@@ -26,6 +26,6 @@ def _on_postgresql(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("transit", "0002_fares_taps_ledger")]
+    dependencies = [("transit", "0003_trip_taps_unchecked")]
 
     operations = [migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP))]
