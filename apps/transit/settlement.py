@@ -212,7 +212,8 @@ FROM (
 
 _SETTLE_TAPS = """
 DELETE FROM {PendingTap}
-WHERE tap_id IN (SELECT first_tap_id FROM tf_legs UNION ALL SELECT second_tap_id FROM tf_legs
+WHERE operator_id = %(op)s AND account_id BETWEEN %(lo)s AND %(hi)s  -- the queue index narrows it to the chunk
+  AND tap_id IN (SELECT first_tap_id FROM tf_legs UNION ALL SELECT second_tap_id FROM tf_legs
              WHERE second_tap_id IS NOT NULL)
 """
 

@@ -77,3 +77,19 @@ def test_two_settlements_started_at_once_leave_one_run(pg, make_org):
     assert len(results) == 1 and len(errors) == 3
     assert all(isinstance(e, DomainError) and e.code == "settlement_running" for e in errors)
     assert SettlementRun.objects.count() == 1
+
+
+def test_the_ledger_refuses_an_edit_or_a_deletion_on_postgresql(pg, make_org, make_citizen):
+    from django.db import DatabaseError, transaction
+
+    network = Network(make_org("ledger-bus", kind=Organization.Kind.TRANSIT_OPERATOR), slug="ledger")
+    account, _cert = network.rider(make_citizen(), balance_fen=1000)
+    entry = LedgerEntry.objects.get(account=account)
+    # When someone edits or deletes a ledger row behind the application's back
+    for attempt in (lambda: LedgerEntry.objects.filter(pk=entry.pk).update(amount_fen=10**6),
+                    lambda: LedgerEntry.objects.filter(pk=entry.pk).delete()):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            attempt()
+    # Then the entry is as it was, and the balance still matches the ledger
+    entry.refresh_from_db()
+    assert entry.amount_fen == 1000 and ledger_balances_agree()

@@ -264,3 +264,12 @@ def test_a_second_settlement_while_one_is_open_is_refused(network):
     with pytest.raises(DomainError) as error:
         fare_services.settlement_start(operator=network.operator, now=NOW)
     assert error.value.code == "settlement_running" and error.value.status_code == 409
+
+
+def test_a_batch_resent_with_its_times_in_another_utc_offset_is_the_same_batch(network, make_citizen):
+    _account, cert = network.rider(make_citizen())
+    reader = network.readers["bus1"]
+    when = at(0, "08:00")
+    first, _ = upload(reader, "b", [tap("t1", when, cert.pseudonym, "board")])
+    again, created = upload(reader, "b", [tap("t1", when.astimezone(dt.UTC), cert.pseudonym, "board")])
+    assert (again.pk, created) == (first.pk, False)

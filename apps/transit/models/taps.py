@@ -158,14 +158,18 @@ class Trip(models.Model):
     Stored as columns rather than a JSON blob: settlement writes them set-based and the explanation is derived."""
 
     # Settlement inserts a million of these at once; each index and each deferred foreign-key check is paid per
-    # row at commit. References that settlement copies from rows it has just read (the tap's line and stops, the
-    # rules that priced it) are neither indexed nor re-checked; account, taps and run are.
+    # row at commit. References that settlement copies from rows it has just read (the taps, the tap's line and
+    # stops, the rules that priced it, the run) are not re-checked; the account is.
     account = models.ForeignKey(RideAccount, on_delete=models.PROTECT, related_name="trips", db_index=False)
     operator = models.ForeignKey("identity.Organization", on_delete=models.PROTECT, related_name="+",
                                  db_index=False, db_constraint=False)
     run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="trip_set", db_constraint=False)
-    first_tap = models.OneToOneField(Tap, on_delete=models.PROTECT, related_name="+")
-    second_tap = models.OneToOneField(Tap, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Unique (a tap is in one trip: exactly once), not re-checked as foreign keys: the check takes a KEY SHARE lock
+    # on every tap row at commit, which cost more than the trips' insert itself; settlement reads these taps in
+    # the same statement, and taps are never deleted.
+    first_tap = models.OneToOneField(Tap, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    second_tap = models.OneToOneField(Tap, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                      db_constraint=False)
     mode = models.CharField(max_length=8, choices=Line.Mode.choices)
     line = models.ForeignKey(Line, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                db_index=False, db_constraint=False)
