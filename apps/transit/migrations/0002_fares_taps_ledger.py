@@ -99,7 +99,7 @@ class Migration(migrations.Migration):
                 ('code', models.CharField(max_length=8, verbose_name='code')),
                 ('name_zh', models.CharField(max_length=100, verbose_name='name (Chinese)')),
                 ('name_en', models.CharField(max_length=100, verbose_name='name (English)')),
-                ('fare_percent', models.PositiveSmallIntegerField(verbose_name='pays (% of the fare)')),
+                ('fare_percent', models.PositiveSmallIntegerField(verbose_name='pays (per cent of the fare)')),
                 ('network', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rider_categories', to='transit.farenetwork')),
             ],
             options={

@@ -43,7 +43,7 @@ class RiderCategory(models.Model):
     code = models.CharField(_("code"), max_length=8)  # the account's concession: student, senior, disabled
     name_zh = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100)
-    fare_percent = models.PositiveSmallIntegerField(_("pays (% of the fare)"))
+    fare_percent = models.PositiveSmallIntegerField(_("pays (per cent of the fare)"))
 
     class Meta:
         verbose_name = _("rider category")
