@@ -49,6 +49,11 @@ bench: venv
 	DEBUG=true $(PY) benchmarks/codes.py
 	DEBUG=true DATABASE_URL=$(BENCH_PG)/citycode_bench $(PY) benchmarks/consent_disclose.py
 	DATABASE_URL=$(BENCH_PG)/citycode_bench_scan $(PY) benchmarks/scan_load.py
+	DEBUG=true SETTLE_DATABASE_URL=$(BENCH_PG)/cc_transit_settle_bench $(PY) benchmarks/transit.py
+	DATABASE_URL=$(BENCH_PG)/citycode_bench_medical $(PY) benchmarks/medical_rush.py
+	DATABASE_URL=$(BENCH_PG)/citycode_bench_pay $(PY) benchmarks/medical_payments.py
+	DATABASE_URL=$(BENCH_PG)/citycode_bench_health $(PY) benchmarks/health_recolour.py
+	DEBUG=true $(PY) benchmarks/licences.py
 
 # Mutation testing (see README "Mutation testing"): mutmut per target, then the hand-written SQL mutants.
 # MUTATE_TARGETS: any of gate consents tokens idnumbers medical insurance (default: all); MUTATE_WORKERS: mutmut processes.

@@ -228,6 +228,15 @@ def main() -> int:
     if total > TARGET_SECONDS:
         print("FAIL: slower than the target")
         return 1
+    # The second figure in the same run: offline colour verification (decrypt + verify) against raw verify
+    # (benchmarks/health_verify.py, in its own process: it sets Django up on a scratch database of its own).
+    print("\noffline colour verification:", flush=True)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("health_verify.py"))],
+                          env={**env, "DEBUG": "true"})
+    if done.returncode != 0:
+        print("FAIL: offline colour verification")
+        return 1
     print("OK")
     return 0
 

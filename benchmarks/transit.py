@@ -135,9 +135,27 @@ def main() -> int:
     print("\n".join(lines))
     if not met:
         print("MISSED: two-layer verification rate")
+    settled = _settlement()
+    if not (met and settled):
         return 1
     print("all targets met")
     return 0
+
+
+def _settlement() -> bool:
+    """The issue's second figure in the same run: 1,000,000 taps settled on PostgreSQL (benchmarks/transit_settle.py,
+    in its own process: it drops and re-creates its throw-away database). Skipped with --reader-only."""
+    import subprocess
+    from pathlib import Path
+
+    if "--reader-only" in sys.argv:
+        print("settlement: skipped (--reader-only)")
+        return True
+    url = os.environ.get("SETTLE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cc_transit_settle_bench")
+    print(f"\nsettlement of 1,000,000 taps on {url.rsplit('/', 1)[-1]} (SETTLE_DATABASE_URL):", flush=True)
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("transit_settle.py"))], env=env)
+    return done.returncode == 0
 
 
 if __name__ == "__main__":
