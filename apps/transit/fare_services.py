@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -275,7 +274,6 @@ def settlement_execute(*, run_id: int, taps_per_chunk: int = TAPS_PER_CHUNK) -> 
         chunks_total=F("chunks_done") + len(bounds))
     try:
         for lo, hi in bounds:
-            started = time.perf_counter()
             with transaction.atomic():
                 SettlementRun.objects.select_for_update().get(pk=run.pk)
                 result = settlement.settle_chunk(network=network, run_id=run.pk, cutoff_s=run.cutoff_s, lo=lo, hi=hi)
@@ -287,8 +285,6 @@ def settlement_execute(*, run_id: int, taps_per_chunk: int = TAPS_PER_CHUNK) -> 
                 SettlementRun.objects.filter(pk=run.pk).update(
                     chunks_done=F("chunks_done") + 1, taps_settled=F("taps_settled") + result.taps,
                     trips=F("trips") + result.trips, charged_fen=F("charged_fen") + result.charged_fen)
-            if settlement.PROFILE:
-                print("chunk with commit", round(time.perf_counter() - started, 3))
     except Exception as exc:
         SettlementRun.objects.filter(pk=run.pk).update(
             status=SettlementRun.Status.FAILED, error=type(exc).__name__[:200], finished_at=timezone.now())

@@ -18,8 +18,6 @@ code alone: trips are unique per tap and ledger entries per trip, so a second se
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +45,6 @@ T = {m.__name__: m._meta.db_table for m in (Tap, Trip, Stop, FareLegRule, FareTr
 T["FareProduct"] = FareLegRule._meta.get_field("product").related_model._meta.db_table
 
 
-PROFILE = os.environ.get("TRANSIT_SETTLE_PROFILE") == "1"  # the benchmark's per-statement timings
 
 
 def _least(a: str, b: str) -> str:
@@ -245,10 +242,7 @@ _TEMP = ("tf_legs", "tf_prior", "tf_pday", "tf_pweek", "tf_chain", "tf_sums")
 
 
 def _run(cursor: Any, sql: str, params: dict[str, Any]) -> None:
-    t0 = time.perf_counter()
     cursor.execute(sql.format(**T), params)
-    if PROFILE:
-        print("SQL", sql.strip().split("\n")[0][:50], round(time.perf_counter() - t0, 3))
 
 
 def settle_chunk(*, network: FareNetwork, run_id: int, cutoff_s: int, lo: int, hi: int) -> ChunkResult:
